@@ -1,0 +1,49 @@
+# The two commands the README names (`make run`, `make test`) create .venv when it
+# is missing. Override TORCH_SPEC elsewhere, e.g. `make run TORCH_SPEC="torch --index-url ..."`.
+PYTHON ?= python3
+TORCH_SPEC ?= torch==2.13.0
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+PYTEST_ARGS ?=
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test test-fast lint index eval bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+## run: the chat UI on the bundled corpus at http://localhost:$(PORT) (builds the index on first start)
+run: $(STAMP)
+	$(BIN)/guideline-assistant index build --if-needed
+	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+## test: the whole test suite, browser test included
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## test-fast: everything but the slow and browser tests
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser and not benchmark" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check assistant ui evals tests
+
+index: $(STAMP)
+	$(BIN)/guideline-assistant index build
+
+eval: $(STAMP)
+	$(BIN)/guideline-assistant eval --baselines
+
+bench: $(STAMP)
+	$(BIN)/guideline-assistant bench
+
+clean:
+	rm -rf $(VENV) index/index.faiss index/chunks.jsonl index/manifest.json

@@ -1,0 +1,113 @@
+"""The answer schema: what ``ask --json`` prints and ``Answer.model_dump()`` returns.
+
+These are the values that cross every boundary after the chain (CLI, UI,
+evaluations), so they are pydantic models with a fixed, documented shape.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ABSTAIN_MESSAGE = "The guideline text does not address this question."
+
+
+class GuardrailStatus(str, Enum):
+    """Outcome of the dose guardrail for one answer."""
+
+    PASS = "pass"
+    WARN = "warn"
+    BLOCK = "block"
+
+
+class FlagCode(str, Enum):
+    """Why the guardrail raised a flag (documented in the README)."""
+
+    DOSE_NOT_IN_SOURCE = "dose_not_in_source"
+    DOSE_MISMATCH = "dose_mismatch"
+    DOSE_UNIT_MISMATCH = "dose_unit_mismatch"
+    DOSE_FREQUENCY_MISMATCH = "dose_frequency_mismatch"
+    DOSE_NOT_SPECIFIED = "dose_not_specified"
+    DOSE_FORMAT_RISK = "dose_format_risk"
+    CALCULATION = "calculation"
+    CALCULATION_REFUSED = "calculation_refused"
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    WARN = "warn"
+    BLOCK = "block"
+
+
+class Quote(BaseModel):
+    """One guideline statement quoted verbatim: ``raw[start:end] == text``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    citations: list[str] = Field(default_factory=list)
+    source: str = Field(description="Path relative to the corpus folder.")
+    section: str | None = None
+    context: str | None = Field(default=None, description="Lead-in sentence for a bullet item, else null.")
+    start: int
+    end: int
+    score: float = 0.0
+    chunk_id: str
+
+
+class DoseInfo(BaseModel):
+    """A dose found in a quoted statement (filled by the dose guardrail)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    drug: str | None = None
+    amount: float | list[float] | None = None
+    unit: str | None = None
+    basis: str | None = None
+    per: str | None = None
+    route: str | None = None
+    schedule: str | None = None
+    course: str | None = None
+    citations: list[str] = Field(default_factory=list)
+    source: str | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+class Flag(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: FlagCode
+    severity: Severity
+    message: str
+    text: str | None = Field(default=None, description="The text the flag is about (a dose, a quote).")
+
+
+class Guardrail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: GuardrailStatus = GuardrailStatus.PASS
+    flags: list[Flag] = Field(default_factory=list)
+
+
+class Answer(BaseModel):
+    """A complete, checkable answer to one question."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    abstained: bool
+    answer: str = Field(description="Markdown shown to the user.")
+    quotes: list[Quote] = Field(default_factory=list)
+    citations: list[str] = Field(default_factory=list)
+    doses: list[DoseInfo] = Field(default_factory=list)
+    guardrail: Guardrail = Field(default_factory=Guardrail)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+def sort_labels(labels: list[str] | set[str]) -> list[str]:
+    """Citation labels in numeric order where numeric, then the rest alphabetically."""
+    unique = set(labels)
+    return sorted(unique, key=lambda label: (0, int(label), "") if label.isdigit() else (1, 0, label))

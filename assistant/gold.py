@@ -1,0 +1,130 @@
+"""The gold question set: one validated ``GoldItem`` per line of ``evals/gold.jsonl``.
+
+The gold file is user-edited data, so it is parsed strictly (``extra="forbid"``):
+a misspelt key or tag fails with the file name and line number instead of
+silently weakening the evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+# The fixed tag vocabulary; an unknown tag is almost always a typo that would
+# silently drop the item from a per-tag breakdown.
+KNOWN_TAGS: frozenset[str] = frozenset(
+    {
+        "dose",
+        "not-specified",
+        "wrong-dose",
+        "calculation",
+        "paraphrase",
+        "lay",
+        "abbreviation",
+        "typo",
+        "british",
+        "injection",
+        "unanswerable",
+        "treatment-choice",
+        "evidence",
+        "supportive",
+        "second-line",
+        "refractory",
+        "emerging",
+        "pitfall",
+    }
+)
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalize_fact(text: str) -> str:
+    """Normalize text for fact matching: NFKC, lower case, ``×``→``x``, en dash→hyphen, whitespace collapsed."""
+    # NFKC first so that e.g. "m²" becomes "m2" on both sides of the comparison.
+    normalized = unicodedata.normalize("NFKC", text).lower()
+    normalized = normalized.replace("\u00d7", "x").replace("\u2013", "-")
+    return _WHITESPACE.sub(" ", normalized).strip()
+
+
+class GoldItem(BaseModel):
+    """One gold question with what a correct answer must contain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    question: str
+    facts: list[str] = Field(default_factory=list, description="Strings the answer must contain (normalized).")
+    citations: list[str] = Field(default_factory=list, description="Citation labels the answer must cite.")
+    evidence: list[str] = Field(
+        default_factory=list, description="Source substrings; a statement containing one counts as relevant."
+    )
+    abstain: bool = Field(default=False, description="The corpus does not answer it; the answer must abstain.")
+    flag_dose: str | None = Field(default=None, description="A dose stated in the question that must be flagged.")
+    forbidden_doses: bool = Field(default=False, description="The answer must state no dose at all.")
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("id", "question")
+    @classmethod
+    def _non_empty(cls, value: str, info: object) -> str:
+        if not value.strip():
+            raise ValueError(f"{getattr(info, 'field_name', 'value')} must not be empty")
+        return value
+
+    @field_validator("facts", "citations", "evidence")
+    @classmethod
+    def _no_blank_entries(cls, value: list[str], info: object) -> list[str]:
+        if any(not entry.strip() for entry in value):
+            raise ValueError(f"{getattr(info, 'field_name', 'list')} must not contain empty strings")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _known_tags(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - KNOWN_TAGS)
+        if unknown:
+            raise ValueError(f"unknown tag(s) {unknown}; known tags are {sorted(KNOWN_TAGS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GoldItem:
+        if self.abstain and (self.evidence or self.facts or self.citations):
+            raise ValueError("an abstain item must have no evidence, facts or citations")
+        if self.flag_dose is not None and self.flag_dose not in self.question:
+            raise ValueError(f"flag_dose {self.flag_dose!r} must occur verbatim in the question")
+        return self
+
+
+def load_gold(path: str | Path) -> list[GoldItem]:
+    """Read a JSON Lines gold file; a bad line raises ``ValueError`` naming the file and line number."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read gold file ({exc})") from exc
+    items: list[GoldItem] = []
+    first_line: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}:{number}: expected a JSON object, got {type(data).__name__}")
+        try:
+            item = GoldItem.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'item'}: {error['msg']}" for error in exc.errors()
+            )
+            raise ValueError(f"{path}:{number}: invalid gold item ({problems})") from exc
+        if item.id in first_line:
+            raise ValueError(f"{path}:{number}: duplicate id {item.id!r} (first used on line {first_line[item.id]})")
+        first_line[item.id] = number
+        items.append(item)
+    return items

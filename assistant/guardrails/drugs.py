@@ -1,0 +1,118 @@
+"""Drug-name recognition for the dose guardrail.
+
+Names come from ``assistant/data/drugs.json`` (generic names, classes and
+abbreviation aliases such as IVIG) plus a stem-suffix heuristic (-mab, -nib,
+-sone, -olone, ...), so that a guideline file added by a user is covered without
+code changes. Every mention resolves to a canonical *key* so that "IVIG" and
+"intravenous immunoglobulin" compare equal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DRUGS_FILE = Path(__file__).resolve().parent.parent / "data" / "drugs.json"
+
+# A dose-intensity word written right before a drug ("low-dose IVIG") changes
+# which statement is "about" the drug, so it is kept with the mention.
+_MODIFIER = re.compile(r"(?i)(low|high|standard|full|reduced|maintenance|loading|pulse)(?:[- ]dose)?[- ]$")
+_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z-]{3,}(?![A-Za-z0-9])")
+
+
+@dataclass(frozen=True)
+class DrugMention:
+    """One drug name found in a text: ``text[start:end] == surface``."""
+
+    surface: str
+    key: str
+    start: int
+    end: int
+    modifier: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How a message names this mention: "low-dose IVIG", "rituximab"."""
+        return f"{self.modifier}-dose {self.surface}" if self.modifier else self.surface
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Name -> canonical key, class memberships, and the suffix heuristic."""
+
+    names: dict[str, str]
+    classes: dict[str, frozenset[str]]
+    pattern: re.Pattern[str]
+    suffixes: tuple[str, ...]
+    stopwords: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """Load the bundled drug list once; the data file is the only place names live."""
+    raw = json.loads(DRUGS_FILE.read_text(encoding="utf-8"))
+    names: dict[str, str] = {name.lower(): name.lower() for name in raw["drugs"]}
+    for canonical, aliases in raw["aliases"].items():
+        key = canonical.lower()
+        names[key] = key
+        for alias in aliases:
+            names[alias.lower()] = key
+    classes: dict[str, frozenset[str]] = {}
+    for class_name, spec in raw["classes"].items():
+        key = class_name.lower()
+        names[key] = key
+        for alias in spec["aliases"]:
+            names[alias.lower()] = key
+        classes[key] = frozenset(names.get(m.lower(), m.lower()) for m in spec["members"])
+    # Longest first, so "mycophenolate mofetil" wins over "mycophenolate".
+    alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    pattern = re.compile(rf"(?i)(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+    return Lexicon(
+        names=names,
+        classes=classes,
+        pattern=pattern,
+        suffixes=tuple(raw["suffixes"]),
+        stopwords=frozenset(w.lower() for w in raw["suffix_stopwords"]),
+    )
+
+
+def find_drugs(text: str) -> list[DrugMention]:
+    """Every drug mention in ``text``, in order; lexicon names first, then suffix guesses."""
+    lex = lexicon()
+    mentions: list[DrugMention] = []
+    taken: list[tuple[int, int]] = []
+    for match in lex.pattern.finditer(text):
+        mentions.append(_mention(text, match.start(), match.end(), lex.names[match.group(0).lower()]))
+        taken.append((match.start(), match.end()))
+    for match in _WORD.finditer(text):
+        word = match.group(0).lower().strip("-")
+        if word in lex.stopwords or word in lex.names or not word.endswith(lex.suffixes):
+            continue
+        if any(s < match.end() and match.start() < e for s, e in taken):
+            continue
+        mentions.append(_mention(text, match.start(), match.end(), word))
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def same_drug(a: str | None, b: str | None) -> bool:
+    """True when two keys name the same drug, or one is a class holding the other."""
+    if a is None or b is None:
+        return False
+    if a == b:
+        return True
+    classes = lexicon().classes
+    return b in classes.get(a, frozenset()) or a in classes.get(b, frozenset())
+
+
+def _mention(text: str, start: int, end: int, key: str) -> DrugMention:
+    modifier = _MODIFIER.search(text[max(0, start - 20) : start])
+    return DrugMention(
+        surface=text[start:end],
+        key=key,
+        start=start,
+        end=end,
+        modifier=modifier.group(1).lower() if modifier else None,
+    )

@@ -1,0 +1,96 @@
+"""Question checks and query normalization before search.
+
+Normalization comes from a data file (``data/synonyms.json``): British to
+American spelling, then expansion of abbreviations and synonyms, so "IVIG for
+warm AIHA" also searches "intravenous immunoglobulin" and "autoimmune hemolytic
+anemia". Nothing here is keyed to particular questions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from .errors import InputError
+
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_DOSE_INTENT = re.compile(
+    r"\b(dose|doses|dosing|dosage|dosed|how much|how many (?:mg|g|grams|milligrams|units)|mg|mcg|g/kg|mg/kg|"
+    r"regimen|schedule|how often|frequency|infusion rate)\b",
+    re.IGNORECASE,
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    """The question as searched, or an :class:`InputError` a user can act on."""
+    if not isinstance(question, str):
+        raise InputError("The question must be text.")
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", question)).strip()
+    if not text:
+        raise InputError("The question is empty: type a question about the guideline.")
+    if len(text) > max_chars:
+        raise InputError(
+            f"The question is {len(text):,} characters long; the limit is {max_chars:,}. Ask a shorter question."
+        )
+    if not re.search(r"\w", text):
+        raise InputError("The question has no words in it: type a question about the guideline.")
+    return text
+
+
+def asks_for_dose(question: str) -> bool:
+    """Whether the question asks for an amount, dose or schedule."""
+    return bool(_DOSE_INTENT.search(question))
+
+
+@dataclass(frozen=True)
+class QueryNormalizer:
+    """Spelling rewrites and synonym groups, loaded from a JSON data file."""
+
+    spelling: dict[str, str]
+    groups: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def from_json(cls, text: str) -> QueryNormalizer:
+        data = json.loads(text)
+        spelling = {str(k).lower(): str(v).lower() for k, v in data.get("spelling", {}).items()}
+        groups = tuple(tuple(str(term).lower() for term in group) for group in data.get("synonyms", []))
+        return cls(spelling=spelling, groups=groups)
+
+    def normalize(self, text: str) -> str:
+        """Lower case, NFKC, British spellings rewritten."""
+        lowered = unicodedata.normalize("NFKC", text).lower()
+        return _WORD.sub(lambda m: self.spelling.get(m.group(0), m.group(0)), lowered)
+
+    def expansions(self, text: str) -> list[str]:
+        """Terms of every synonym group that has a member in the (normalized) text."""
+        normalized = self.normalize(text)
+        extra: list[str] = []
+        for group in self.groups:
+            if any(_contains_term(normalized, term) for term in group):
+                extra.extend(term for term in group if not _contains_term(normalized, term) and term not in extra)
+        return extra
+
+    def expand(self, text: str) -> str:
+        """The normalized text followed by its synonyms: what BM25 and the embedding see."""
+        extra = self.expansions(text)
+        normalized = self.normalize(text)
+        return f"{normalized} ({'; '.join(extra)})" if extra else normalized
+
+
+def _contains_term(text: str, term: str) -> bool:
+    return re.search(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])", text) is not None
+
+
+@lru_cache(maxsize=1)
+def default_normalizer() -> QueryNormalizer:
+    return QueryNormalizer.from_json(resources.files("assistant").joinpath("data/synonyms.json").read_text("utf-8"))
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens (shared by BM25 indexing and querying)."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).lower())

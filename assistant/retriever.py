@@ -1,0 +1,202 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 (bm25s), fused by reciprocal rank.
+
+Dense search finds paraphrases and lay wording; BM25 finds exact drug names,
+abbreviations and numbers that a small embedding model blurs. Reciprocal-rank
+fusion needs no score calibration between the two, which is why it is used
+rather than a weighted sum. Every hit keeps its dense cosine as well, because
+that absolute number is what the chain uses to decide whether the corpus
+addresses the question at all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+
+from .chunking import Chunk
+from .embeddings import Embedder, get_embedder
+from .index import LoadedIndex, Progress, ensure_index
+from .query import QueryNormalizer, default_normalizer, words
+from .settings import Settings
+
+try:  # stemming is optional: bm25s works on surface forms without it
+    import Stemmer
+
+    _STEM = Stemmer.Stemmer("english").stemWords
+except ImportError:  # pragma: no cover
+    _STEM = None
+
+_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | {"guideline", "guidelines", "say", "says", "recommend"}
+
+
+def bm25_tokens(text: str) -> list[str]:
+    tokens = [token for token in words(text) if token not in _STOPWORDS]
+    return list(_STEM(tokens)) if _STEM else tokens
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk with the evidence for its rank."""
+
+    chunk: Chunk
+    score: float  # fused reciprocal-rank score: orders hits, not comparable across queries
+    dense: float  # cosine similarity of question and chunk: comparable across queries
+    bm25: float
+    rank: int
+
+
+class HybridSearcher:
+    """Searches one loaded index; cheap to call, expensive to build (holds the model)."""
+
+    def __init__(
+        self,
+        loaded: LoadedIndex,
+        embedder: Embedder,
+        settings: Settings,
+        normalizer: QueryNormalizer | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.chunks = loaded.chunks
+        self.embedder = embedder
+        self.settings = settings
+        self.normalizer = normalizer or default_normalizer()
+        self._bm25 = bm25s.BM25()
+        self._bm25.index([bm25_tokens(chunk.search_text) or ["_"] for chunk in self.chunks], show_progress=False)
+        self._vocabulary = sorted({token for chunk in self.chunks for token in words(chunk.search_text)})
+        self._known = frozenset(self._vocabulary)
+
+    @classmethod
+    def open(cls, settings: Settings, progress: Progress | None = None, notify: Any = None) -> HybridSearcher:
+        """Load (building or rebuilding when needed) the index named by the settings."""
+        embedder = get_embedder(settings.model)
+        loaded = ensure_index(settings, embedder, progress=progress, notify=notify)
+        return cls(loaded, embedder, settings)
+
+    # ------------------------------------------------------------------ search
+
+    def query_text(self, question: str) -> str:
+        """The question as searched: normalized, expanded, with likely typos corrected."""
+        expanded = self.normalizer.expand(question)
+        corrections = self._spelling_corrections(expanded)
+        return f"{expanded} {' '.join(corrections)}" if corrections else expanded
+
+    def search(self, question: str, k: int | None = None, timings: dict[str, float] | None = None) -> list[Hit]:
+        k = self.settings.k if k is None else k
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        if not self.chunks:
+            return []
+        started = time.perf_counter()
+        text = self.query_text(question)
+        query_vector = self.embedder.encode_query(self.normalizer.normalize(question))
+        if timings is not None:
+            timings["embed"] = (time.perf_counter() - started) * 1000
+        dense_rank = self._dense(query_vector)
+        lexical = self._lexical(text)
+        hits = self._fuse(dense_rank, lexical, query_vector, k)
+        if timings is not None:
+            timings["retrieve"] = (time.perf_counter() - started) * 1000
+        return hits
+
+    def _dense(self, query_vector: np.ndarray) -> dict[int, float]:
+        count = min(self.settings.candidates, len(self.chunks))
+        scores, ids = self.loaded.faiss_index.search(query_vector, count)
+        return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+
+    def _lexical(self, text: str) -> dict[int, float]:
+        tokens = [token for token in bm25_tokens(text) if token in self._bm25.vocab_dict]
+        if not tokens:
+            return {}
+        scores = self._bm25.get_scores(tokens)
+        count = min(self.settings.candidates, len(self.chunks))
+        top = np.argsort(-scores, kind="stable")[:count]
+        return {int(i): float(scores[i]) for i in top if scores[i] > 0}
+
+    def _fuse(self, dense: dict[int, float], lexical: dict[int, float], query_vector: np.ndarray, k: int) -> list[Hit]:
+        fused: dict[int, float] = {}
+        for ranking in (dense, lexical):
+            ordered = sorted(ranking, key=lambda i: -ranking[i])
+            for rank, idx in enumerate(ordered):
+                fused[idx] = fused.get(idx, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
+        order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+        return [
+            Hit(
+                chunk=self.chunks[idx],
+                score=fused[idx],
+                dense=dense[idx] if idx in dense else self._cosine(idx, query_vector),
+                bm25=lexical.get(idx, 0.0),
+                rank=rank,
+            )
+            for rank, idx in enumerate(order, start=1)
+        ]
+
+    def _cosine(self, idx: int, query_vector: np.ndarray) -> float:
+        vector = self.loaded.faiss_index.reconstruct(idx)
+        return float(np.dot(vector, query_vector[0]))
+
+    def _spelling_corrections(self, text: str) -> list[str]:
+        """Corpus words close to query words the corpus does not contain ("rituximb" -> "rituximab")."""
+        corrections: list[str] = []
+        for token in words(text):
+            if len(token) < 5 or token in self._known or token in _STOPWORDS or token.isdigit():
+                continue
+            corrections.extend(difflib.get_close_matches(token, self._vocabulary, n=1, cutoff=0.85))
+        return corrections
+
+
+def hit_metadata(hit: Hit) -> dict[str, Any]:
+    """The chunk's fields plus its scores, as LangChain Document metadata."""
+    return {**hit.chunk.model_dump(), "score": hit.score, "dense_score": hit.dense, "bm25_score": hit.bm25, "rank": hit.rank}
+
+
+class GuidelineRetriever(BaseRetriever):
+    """A LangChain retriever over the guideline index.
+
+    ``GuidelineRetriever()`` uses the project's ``corpus/`` and ``index/``;
+    ``GuidelineRetriever(k=3, corpus_dir=..., index_dir=...)`` points elsewhere.
+    ``invoke(query, k=...)`` overrides ``k`` for one call.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    k: int = 5
+    corpus_dir: Path | None = None
+    index_dir: Path | None = None
+    settings: Settings | None = None
+    _searcher: HybridSearcher | None = PrivateAttr(default=None)
+
+    def __init__(self, searcher: HybridSearcher | None = None, **data: Any) -> None:
+        super().__init__(**data)
+        if self.k < 1:
+            raise ValueError(f"k must be >= 1, got {self.k}")
+        self._searcher = searcher
+
+    @property
+    def searcher(self) -> HybridSearcher:
+        if self._searcher is None:
+            base = self.settings or Settings()
+            self._searcher = HybridSearcher.open(
+                base.with_overrides(corpus_dir=self.corpus_dir, index_dir=self.index_dir)
+            )
+        return self._searcher
+
+    def hits(self, query: str, k: int | None = None, timings: dict[str, float] | None = None) -> list[Hit]:
+        return self.searcher.search(query, k=self.k if k is None else k, timings=timings)
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None, **kwargs: Any
+    ) -> list[Document]:
+        return [
+            Document(page_content=hit.chunk.text, metadata=hit_metadata(hit), id=hit.chunk.id)
+            for hit in self.hits(query, k=k)
+        ]

@@ -1,0 +1,97 @@
+"""The deterministic dose guardrail: the last stage every answer passes through, whatever wrote it.
+
+``apply_guardrail(question, answer)`` parses every dose in the quoted statements,
+blocks generated text that states a dose the cited quotes do not, flags doses in the
+question that differ from the guideline's, says plainly when the guideline gives no
+dose, and does patient arithmetic only from a quoted per-kg or per-m² dose. No model
+is involved, and the same inputs always give the same answer. Running it twice on
+its own output changes nothing.
+"""
+
+from __future__ import annotations
+
+from ..answer import ABSTAIN_MESSAGE, Answer, Flag, Guardrail, GuardrailStatus, Severity
+from ..compose import LEAD_FOUND, render_answer, render_quote
+from .checks import (
+    Outcome,
+    check_calculation,
+    check_format,
+    check_grounding,
+    check_not_specified,
+    check_question_doses,
+    dose_info,
+    quoted_doses,
+    unquoted_text,
+)
+from .doses import Dose, format_dose, parse_doses
+
+__all__ = ["BLOCK_LEAD", "Dose", "apply_guardrail", "format_dose", "parse_doses", "status_of"]
+
+BLOCK_LEAD = (
+    "The generated summary was withheld because it stated a dose that is not in the cited guideline text. " + LEAD_FOUND
+)
+
+
+def apply_guardrail(question: str, answer: Answer) -> Answer:
+    """Check one draft answer and return the answer to show: doses listed, flags raised, Markdown adjusted."""
+    quoted = quoted_doses(answer.quotes)
+    notes_outcomes: list[Outcome] = []
+    if not answer.abstained:
+        # An abstained answer never gains a number: no "not specified" note, no arithmetic.
+        notes_outcomes = [check_not_specified(question, answer.quotes, quoted), check_calculation(question, quoted)]
+    notes = tuple(note for outcome in notes_outcomes for note in outcome.notes)
+    generated = unquoted_text(answer.answer, answer.quotes, exempt=notes)
+    grounding = check_grounding(generated, quoted)
+    outcomes = [
+        grounding,
+        check_question_doses(question, quoted),
+        check_format(question, quoted, generated),
+        *notes_outcomes,
+    ]
+    flags = _merge(answer.guardrail.flags, [flag for outcome in outcomes for flag in outcome.flags])
+    markdown = answer.answer
+    if grounding.flags:
+        markdown = ABSTAIN_MESSAGE if answer.abstained else render_answer(BLOCK_LEAD, answer.quotes)
+    markdown = _with_notes(markdown, answer, notes)
+    return answer.model_copy(
+        update={
+            "answer": markdown,
+            "doses": [dose_info(found) for found in quoted],
+            "guardrail": Guardrail(status=status_of(flags), flags=flags),
+        }
+    )
+
+
+def status_of(flags: list[Flag]) -> GuardrailStatus:
+    """Block if any flag blocks, else warn if any warns, else pass."""
+    severities = {flag.severity for flag in flags}
+    if Severity.BLOCK in severities:
+        return GuardrailStatus.BLOCK
+    if Severity.WARN in severities:
+        return GuardrailStatus.WARN
+    return GuardrailStatus.PASS
+
+
+def _merge(existing: list[Flag], new: list[Flag]) -> list[Flag]:
+    """Earlier flags are kept (a block stays a block on a second run); identical flags appear once."""
+    merged: list[Flag] = []
+    for flag in [*existing, *new]:
+        if flag not in merged:
+            merged.append(flag)
+    return merged
+
+
+def _with_notes(markdown: str, answer: Answer, notes: tuple[str, ...]) -> str:
+    """Put the guardrail's sentences under the lead line, above the quotes, where a reader sees them first."""
+    missing = [note for note in notes if note not in markdown]
+    if not missing:
+        return markdown
+    block = "\n\n".join(missing)
+    quotes_md = "\n\n".join(render_quote(quote) for quote in answer.quotes)
+    if quotes_md and markdown.endswith(quotes_md):
+        head = markdown[: len(markdown) - len(quotes_md)].rstrip()
+        # The lead line ("The guideline says (quoted verbatim):") must stay directly above
+        # the quotes, so that our own sentences are never presented as quoted text.
+        before, _, lead = head.rpartition("\n\n")
+        return "\n\n".join(part for part in (before, block, lead, quotes_md) if part)
+    return f"{block}\n\n{markdown}"

@@ -19,8 +19,8 @@ from .errors import InputError
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _DOSE_INTENT = re.compile(
-    r"\b(dose|doses|dosing|dosage|dosed|how much|how many (?:mg|g|grams|milligrams|units)|mg|mcg|g/kg|mg/kg|"
-    r"regimen|schedule|how often|frequency|infusion rate)\b",
+    r"\b(dose|doses|dosing|dosage|dosed|how much|how many|grams?|milligrams?|micrograms?|units?|mg|mcg|g/kg|"
+    r"mg/kg|mg/m2|regimen|schedule|how often|frequency|infusion rate|\d+(?:\.\d+)?\s?kg)\b",
     re.IGNORECASE,
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -75,6 +75,11 @@ class QueryNormalizer:
                 extra.extend(term for term in group if not _contains_term(normalized, term) and term not in extra)
         return extra
 
+    def matched_terms(self, text: str) -> list[str]:
+        """Synonym-group terms that occur in the (normalized) text."""
+        normalized = self.normalize(text)
+        return [term for group in self.groups for term in group if _contains_term(normalized, term)]
+
     def expand(self, text: str) -> str:
         """The normalized text followed by its synonyms: what BM25 and the embedding see."""
         extra = self.expansions(text)
@@ -94,3 +99,26 @@ def default_normalizer() -> QueryNormalizer:
 def words(text: str) -> list[str]:
     """Lower-case word tokens (shared by BM25 indexing and querying)."""
     return _WORD.findall(unicodedata.normalize("NFKC", text).lower())
+
+
+@dataclass(frozen=True)
+class MedicalLexicon:
+    """Words that name conditions, tests and drugs (data files, plus telling suffixes)."""
+
+    terms: frozenset[str]
+    suffixes: tuple[str, ...]
+
+    def names(self, token: str) -> bool:
+        return token in self.terms or (len(token) >= 7 and token.endswith(self.suffixes))
+
+
+@lru_cache(maxsize=1)
+def medical_lexicon() -> MedicalLexicon:
+    data_dir = resources.files("assistant").joinpath("data")
+    medical = json.loads(data_dir.joinpath("medical_terms.json").read_text("utf-8"))
+    terms = {str(term).lower() for key in ("conditions", "tests", "drug_classes") for term in medical.get(key, [])}
+    drugs_file = data_dir.joinpath("drugs.json")
+    if drugs_file.is_file():
+        drugs = json.loads(drugs_file.read_text("utf-8")).get("drugs", [])
+        terms |= {str(name).lower() for name in drugs if isinstance(name, str) and " " not in name}
+    return MedicalLexicon(terms=frozenset(terms), suffixes=tuple(medical.get("suffixes", [])))

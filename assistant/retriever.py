@@ -11,6 +11,7 @@ addresses the question at all.
 from __future__ import annotations
 
 import difflib
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,10 @@ from pydantic import ConfigDict, PrivateAttr
 from .chunking import Chunk
 from .embeddings import Embedder, get_embedder
 from .index import LoadedIndex, Progress, ensure_index
-from .query import QueryNormalizer, default_normalizer, words
+from .query import QueryNormalizer, default_normalizer, medical_lexicon, words
 from .settings import Settings
+
+from wordfreq import zipf_frequency
 
 try:  # stemming is optional: bm25s works on surface forms without it
     import Stemmer
@@ -39,9 +42,35 @@ except ImportError:  # pragma: no cover
 _STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | {"guideline", "guidelines", "say", "says", "recommend"}
 
 
+def _looks_like_quantity(token: str) -> bool:
+    """'70kg', '2g', 'q6h', '375mg' are amounts, not names."""
+    return bool(re.fullmatch(r"q?\d+(?:[.,]\d+)?[a-z]{0,4}\d?|[a-z]{1,3}\d{1,3}", token))
+
+
+def _is_rare_name(surface: str, is_first_word: bool) -> bool:
+    """A rare word written as a name or abbreviation: "Kawasaki", "INR", "HbA1c"."""
+    if zipf_frequency(surface.lower(), "en") >= 3.0:
+        return False
+    abbreviation = len(surface) <= 6 and sum(ch.isupper() or ch.isdigit() for ch in surface) >= 2
+    capitalized = surface[:1].isupper() and not is_first_word
+    return abbreviation or capitalized
+
+
+def _unique(tokens: list[str]) -> list[str]:
+    return list(dict.fromkeys(tokens))
+
+
 def bm25_tokens(text: str) -> list[str]:
     tokens = [token for token in words(text) if token not in _STOPWORDS]
     return list(_STEM(tokens)) if _STEM else tokens
+
+
+@dataclass(frozen=True)
+class QueryAnalysis:
+    """What the question shares with the corpus, and what it names that the corpus lacks."""
+
+    domain_terms: list[str]
+    unknown_terms: list[str]
 
 
 @dataclass(frozen=True)
@@ -70,10 +99,13 @@ class HybridSearcher:
         self.embedder = embedder
         self.settings = settings
         self.normalizer = normalizer or default_normalizer()
-        self._bm25 = bm25s.BM25()
+        # b=0.5 (not 0.75): statements that list many drugs are long, and full length
+        # normalization would bury the one rare name a question asks about.
+        self._bm25 = bm25s.BM25(k1=1.2, b=0.5)
         self._bm25.index([bm25_tokens(chunk.search_text) or ["_"] for chunk in self.chunks], show_progress=False)
         self._vocabulary = sorted({token for chunk in self.chunks for token in words(chunk.search_text)})
         self._known = frozenset(self._vocabulary)
+        self._known_stems = frozenset(_STEM(self._vocabulary)) if _STEM else self._known
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None, notify: Any = None) -> HybridSearcher:
@@ -90,6 +122,14 @@ class HybridSearcher:
         corrections = self._spelling_corrections(expanded)
         return f"{expanded} {' '.join(corrections)}" if corrections else expanded
 
+    def query_terms(self, question: str) -> tuple[list[str], list[str]]:
+        """BM25 tokens of the question itself (typos corrected) and of its synonyms only, each once."""
+        normalized = self.normalizer.normalize(question)
+        own = _unique(bm25_tokens(normalized) + bm25_tokens(" ".join(self._spelling_corrections(normalized))))
+        extra = _unique(bm25_tokens(" ".join(self.normalizer.expansions(question))))
+        vocab = self._bm25.vocab_dict
+        return [t for t in own if t in vocab], [t for t in extra if t in vocab and t not in own]
+
     def search(self, question: str, k: int | None = None, timings: dict[str, float] | None = None) -> list[Hit]:
         k = self.settings.k if k is None else k
         if k < 1:
@@ -97,12 +137,11 @@ class HybridSearcher:
         if not self.chunks:
             return []
         started = time.perf_counter()
-        text = self.query_text(question)
-        query_vector = self.embedder.encode_query(self.normalizer.normalize(question))
+        query_vector = self.embedder.encode_query(self.normalizer.expand(question))
         if timings is not None:
             timings["embed"] = (time.perf_counter() - started) * 1000
         dense_rank = self._dense(query_vector)
-        lexical = self._lexical(text)
+        lexical = self._lexical(question)
         hits = self._fuse(dense_rank, lexical, query_vector, k)
         if timings is not None:
             timings["retrieve"] = (time.perf_counter() - started) * 1000
@@ -113,11 +152,19 @@ class HybridSearcher:
         scores, ids = self.loaded.faiss_index.search(query_vector, count)
         return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
 
-    def _lexical(self, text: str) -> dict[int, float]:
-        tokens = [token for token in bm25_tokens(text) if token in self._bm25.vocab_dict]
-        if not tokens:
+    def _lexical(self, question: str) -> dict[int, float]:
+        """BM25 over the question's own terms, plus synonyms at half weight.
+
+        Synonyms are alternatives, not extra evidence: at full weight a query
+        expanded with five names for "refractory" would outweigh the one rare
+        drug name the question is really about.
+        """
+        own, extra = self.query_terms(question)
+        if not own and not extra:
             return {}
-        scores = self._bm25.get_scores(tokens)
+        scores = self._bm25.get_scores(own) if own else np.zeros(len(self.chunks), dtype=np.float32)
+        if extra:
+            scores = scores + 0.5 * self._bm25.get_scores(extra)
         count = min(self.settings.candidates, len(self.chunks))
         top = np.argsort(-scores, kind="stable")[:count]
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}
@@ -144,13 +191,60 @@ class HybridSearcher:
         vector = self.loaded.faiss_index.reconstruct(idx)
         return float(np.dot(vector, query_vector[0]))
 
+    def unknown_terms(self, question: str) -> list[str]:
+        """Named things in the question that the corpus never mentions ("Kawasaki", "warfarin").
+
+        A word counts when the corpus does not use it (after spelling
+        normalization, synonym expansion, stemming and typo correction) and it
+        names a condition, test or drug (from the data files or a telling
+        suffix), or is a rare capitalized name or abbreviation. Such a question
+        asks about something the guideline may not cover, so the chain holds it
+        to a stricter relevance bar.
+        """
+        covered = set(words(" ".join(self.normalizer.expansions(question))))
+        covered |= {token for term in self.normalizer.matched_terms(question) for token in words(term)}
+        surfaces = {surface.lower(): surface for surface in re.findall(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*", question)}
+        first = next(iter(surfaces), "")
+        unknown: list[str] = []
+        for token in words(self.normalizer.normalize(question)):
+            if token in unknown or self._is_known(token, covered) or _looks_like_quantity(token):
+                continue
+            if medical_lexicon().names(token) or _is_rare_name(surfaces.get(token, token), token == first):
+                unknown.append(token)
+        return unknown
+
+    def analyze(self, question: str) -> QueryAnalysis:
+        return QueryAnalysis(domain_terms=self.domain_terms(question), unknown_terms=self.unknown_terms(question))
+
+    def domain_terms(self, question: str) -> list[str]:
+        """Question words (or their synonyms) that the corpus uses and general English rarely does.
+
+        "refractory", "IVIG", "splenectomy" say a question is about the guideline's
+        subject; "treat", "best", "patient" do not.
+        """
+        found: list[str] = []
+        for token in words(self.normalizer.expand(question)):
+            if token in self._known and token not in _STOPWORDS and token not in found:
+                if zipf_frequency(token, "en") < self.settings.rare_word_zipf:
+                    found.append(token)
+        return found
+
+    def _is_known(self, token: str, covered: set[str]) -> bool:
+        if token in self._known or token in covered or token in _STOPWORDS or len(token) < 3:
+            return True
+        if "-" in token:
+            return all(self._is_known(part, covered) for part in token.split("-") if part)
+        singular = token[:-1] if token.endswith("s") else token
+        stems = _STEM([token, singular]) if _STEM else [token, singular]
+        return any(stem in self._known_stems for stem in stems) or bool(self._spelling_corrections(token))
+
     def _spelling_corrections(self, text: str) -> list[str]:
         """Corpus words close to query words the corpus does not contain ("rituximb" -> "rituximab")."""
         corrections: list[str] = []
         for token in words(text):
             if len(token) < 5 or token in self._known or token in _STOPWORDS or token.isdigit():
                 continue
-            corrections.extend(difflib.get_close_matches(token, self._vocabulary, n=1, cutoff=0.85))
+            corrections.extend(difflib.get_close_matches(token, self._vocabulary, n=1, cutoff=0.8))
         return corrections
 
 

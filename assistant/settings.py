@@ -34,10 +34,24 @@ class Settings(BaseModel):
     rrf_k: int = Field(default=60, description="Reciprocal-rank-fusion constant (60 is the value from Cormack et al.).")
     candidates: int = Field(default=50, description="Hits taken from each of dense and BM25 before fusion.")
     abstain_threshold: float = Field(
-        default=0.42, description="Best dense cosine below which the corpus is taken not to address the question."
+        default=0.15, description="Best cosine below which the corpus is taken not to address the question."
+    )
+    general_threshold: float = Field(
+        default=0.45,
+        description="Best cosine needed when the question shares no specific term with the corpus (only common words).",
     )
     select_margin: float = Field(
-        default=0.12, description="A statement is quoted only if its cosine is within this margin of the best one."
+        default=0.15, description="A statement is quoted only if its cosine is within this margin of the best one."
+    )
+    strict_threshold: float = Field(
+        default=0.65,
+        description="Best cosine needed to answer when the question names something the corpus never mentions.",
+    )
+    rare_word_zipf: float = Field(
+        default=4.0, description="Words rarer than this in general English (wordfreq Zipf scale) count as specific terms."
+    )
+    lexical_weight: float = Field(
+        default=0.25, description="Weight of the relative BM25 score next to the cosine when choosing what to quote."
     )
     max_question_chars: int = Field(default=2000, description="Longer questions are refused.")
     batch_size: int = Field(default=64, description="Texts per embedding batch when building.")
@@ -49,7 +63,7 @@ class Settings(BaseModel):
             raise ValueError(f"{info.field_name} must be >= 1, got {value}")
         return value
 
-    @field_validator("abstain_threshold", "select_margin")
+    @field_validator("abstain_threshold", "select_margin", "strict_threshold", "general_threshold", "lexical_weight")
     @classmethod
     def _unit_interval(cls, value: float, info: Any) -> float:
         if not 0.0 <= value <= 1.0:

@@ -1,0 +1,98 @@
+"""The Python API: ``Assistant.load()`` then ``assistant.ask(question)``.
+
+One object owns the loaded index, the model and the chain, so the CLI, the UI
+and the evaluations answer through exactly the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from langchain_core.language_models import BaseChatModel
+
+from .answer import Answer
+from .chain import Guard, build_chain
+from .documents import Document, parse_document, read_guideline
+from .embeddings import get_embedder
+from .errors import CorpusError
+from .index import IndexStatus, Progress, build_index, ensure_index, index_status
+from .retriever import GuidelineRetriever, HybridSearcher
+from .settings import Settings
+
+
+class Assistant:
+    """Answers questions about the guidelines in one corpus folder."""
+
+    def __init__(
+        self,
+        searcher: HybridSearcher,
+        settings: Settings,
+        guard: Guard | None = None,
+        summarizer: BaseChatModel | None = None,
+    ) -> None:
+        self.settings = settings
+        self.searcher = searcher
+        self.retriever = GuidelineRetriever(searcher=searcher, k=settings.k, settings=settings)
+        self.chain = build_chain(self.retriever, settings, guard=guard, summarizer=summarizer)
+        self._guard = guard
+        self._summarizer = summarizer
+        self._documents: dict[str, Document] = {}
+
+    @classmethod
+    def load(
+        cls,
+        corpus_dir: str | Path | None = None,
+        index_dir: str | Path | None = None,
+        settings: Settings | None = None,
+        *,
+        progress: Progress | None = None,
+        notify: Callable[[str], None] | None = None,
+        guard: Guard | None = None,
+        summarizer: BaseChatModel | None = None,
+        **overrides: object,
+    ) -> Assistant:
+        """Load the index for a corpus folder, building it first if it is missing or stale.
+
+        ``overrides`` are settings fields (``k=3``, ``model="/path"``); ``None`` keeps the default.
+        """
+        base = settings or Settings()
+        resolved = base.with_overrides(
+            corpus_dir=Path(corpus_dir) if corpus_dir is not None else None,
+            index_dir=Path(index_dir) if index_dir is not None else None,
+            **overrides,
+        )
+        embedder = get_embedder(resolved.model)
+        loaded = ensure_index(resolved, embedder, progress=progress, notify=notify)
+        return cls(HybridSearcher(loaded, embedder, resolved), resolved, guard=guard, summarizer=summarizer)
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """Answer one question; raises :class:`~assistant.errors.InputError` for an unusable question."""
+        return self.chain.invoke({"question": question, "k": k})
+
+    def rebuild(self, progress: Progress | None = None) -> None:
+        """Rebuild the index from the corpus now and answer from the new one."""
+        loaded = build_index(self.settings, self.searcher.embedder, progress)
+        self.__init__(  # type: ignore[misc]
+            HybridSearcher(loaded, self.searcher.embedder, self.settings),
+            self.settings,
+            guard=self._guard,
+            summarizer=self._summarizer,
+        )
+
+    def status(self) -> IndexStatus:
+        return index_status(self.settings)
+
+    @property
+    def manifest(self):  # type: ignore[no-untyped-def]
+        return self.searcher.loaded.manifest
+
+    def document(self, source: str) -> Document:
+        """The parsed guideline a quote came from (to show a quote inside its section)."""
+        if source not in self._documents:
+            root = self.settings.corpus_dir.resolve()
+            path = (root / source).resolve()
+            if not path.is_relative_to(root):
+                raise CorpusError(f"{source}: is outside the corpus folder; refusing to read it.")
+            self._documents[source] = parse_document(read_guideline(path), source)
+        return self._documents[source]

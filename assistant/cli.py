@@ -1,0 +1,251 @@
+"""The ``guideline-assistant`` command line.
+
+Exit codes: 0 answered (an abstention is an answer), 1 the corpus, index or
+model cannot be used, 2 the input cannot be answered as given (empty or
+over-long question, bad option). Messages go to stderr; answers to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .answer import Answer, GuardrailStatus
+from .errors import AssistantError, InputError
+from .settings import Settings
+
+EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
+
+app = typer.Typer(
+    name="guideline-assistant",
+    help="Quoted, cited answers from clinical guideline text, offline, with a dose guardrail.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Build or inspect the search index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+out = Console()
+err = Console(stderr=True)
+
+CorpusOpt = Annotated[
+    Path | None, typer.Option("--corpus", help="Folder of .txt/.md guideline files [default: the project's corpus/].")
+]
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [default: the project's index/].")]
+KOpt = Annotated[int | None, typer.Option("--k", min=1, max=50, help="Passages retrieved before selection.")]
+
+
+def _settings(corpus: Path | None, index: Path | None, **extra: Any) -> Settings:
+    return Settings().with_overrides(corpus_dir=corpus, index_dir=index, **extra)
+
+
+@contextmanager
+def _progress_bar(label: str):  # type: ignore[no-untyped-def]
+    """A rich progress bar on stderr, fed by ``(done, total)`` callbacks."""
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _load_assistant(settings: Settings):  # type: ignore[no-untyped-def]
+    from .assistant import Assistant
+
+    with _progress_bar("Embedding statements") as progress:
+        return Assistant.load(settings=settings, progress=progress, notify=lambda m: err.print(f"[yellow]{escape(m)}"))
+
+
+def _fail(exc: AssistantError) -> typer.Exit:
+    err.print(f"[red]Error:[/red] {escape(str(exc))}")
+    return typer.Exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILURE)
+
+
+# --------------------------------------------------------------------------- ask
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, or '-' to read one question per line from stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON (one object per line).")] = False,
+    k: KOpt = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Answer a question with quoted, cited guideline statements."""
+    if question != "-":
+        try:
+            from .query import clean_question
+
+            clean_question(question, Settings().max_question_chars)
+        except InputError as exc:
+            raise _fail(exc) from None
+    try:
+        assistant = _load_assistant(_settings(corpus, index))
+    except AssistantError as exc:
+        raise _fail(exc) from None
+    if question == "-":
+        raise typer.Exit(_ask_batch(assistant, as_json, k))
+    try:
+        answer = assistant.ask(question, k=k)
+    except AssistantError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(answer.model_dump_json())
+    else:
+        print_answer(answer)
+
+
+def _ask_batch(assistant: Any, as_json: bool, k: int | None) -> int:
+    """One question per input line; blank lines skipped; a bad line reports its error and the rest go on."""
+    status = EXIT_OK
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            answer = assistant.ask(line.rstrip("\n"), k=k)
+        except AssistantError as exc:
+            status = EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILURE
+            if as_json:
+                print(json.dumps({"line": number, "question": line.strip()[:200], "error": str(exc)}), flush=True)
+            else:
+                err.print(f"[red]Line {number}:[/red] {escape(str(exc))}")
+            continue
+        if as_json:
+            print(answer.model_dump_json(), flush=True)
+        else:
+            out.rule(escape(answer.question[:80]))
+            print_answer(answer)
+    return status
+
+
+def print_answer(answer: Answer) -> None:
+    """Human-readable answer: flags first (they matter most), then quotes, then the dose table."""
+    for flag in answer.guardrail.flags:
+        colour = {"block": "red", "warn": "yellow"}.get(flag.severity.value, "cyan")
+        out.print(f"[bold {colour}]{flag.severity.value.upper()} {flag.code.value}:[/] {escape(flag.message)}")
+    if answer.abstained or not answer.quotes:
+        out.print(Panel(escape(answer.answer), title="Not in the guideline", border_style="blue"))
+        return
+    if answer.guardrail.status is GuardrailStatus.BLOCK:
+        out.print("[red]A generated summary was withheld; only the verbatim quotes are shown.[/red]")
+    lead = answer.answer.split("\n\n>", 1)[0].strip()
+    out.print(escape(lead))
+    for quote in answer.quotes:
+        chips = " ".join(f"[{label}]" for label in quote.citations)
+        body = (f"[dim italic]{escape(quote.context)}[/]\n" if quote.context else "") + escape(quote.text)
+        where = " › ".join(part for part in (quote.source, quote.section) if part)
+        out.print(Panel(body, title=escape(chips) or None, subtitle=escape(where), title_align="left", subtitle_align="right"))
+    if answer.doses:
+        out.print(dose_table(answer))
+    out.print(f"[dim]Citations: {escape(', '.join(answer.citations)) or 'none'} · {answer.timings_ms.get('total', 0):.0f} ms[/]")
+
+
+def dose_table(answer: Answer) -> Table:
+    table = Table(title="Doses in the quoted statements", title_justify="left")
+    for column in ("Drug", "Dose", "Schedule", "Route", "Citations"):
+        table.add_column(column)
+    for dose in answer.doses:
+        schedule = ", ".join(part for part in (dose.schedule, dose.course) if part)
+        table.add_row(
+            escape(dose.drug or "?"),
+            escape(dose.text),
+            escape(schedule or "—"),
+            escape(dose.route or "—"),
+            escape(" ".join(f"[{c}]" for c in dose.citations) or "—"),
+        )
+    return table
+
+
+# --------------------------------------------------------------------------- index
+
+
+@index_app.command("build")
+def index_build(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    if_needed: Annotated[bool, typer.Option("--if-needed", help="Only build when missing or stale.")] = False,
+) -> None:
+    """Parse, chunk and embed the corpus into a fresh index (atomically replacing the old one)."""
+    from .embeddings import get_embedder
+    from .index import build_index, index_status
+
+    settings = _settings(corpus, index)
+    try:
+        if if_needed:
+            status = index_status(settings)
+            if status.up_to_date:
+                err.print(f"Index in {settings.index_dir} is up to date.")
+                return
+            err.print(f"[yellow]{escape(status.reason)}[/yellow]")
+        embedder = get_embedder(settings.model)
+        with _progress_bar("Embedding statements") as progress:
+            loaded = build_index(settings, embedder, progress)
+    except AssistantError as exc:
+        raise _fail(exc) from None
+    manifest = loaded.manifest
+    for problem in manifest.problems:
+        err.print(f"[yellow]Skipped:[/yellow] {escape(problem)}")
+    err.print(
+        f"Built {manifest.n_chunks} chunks from {manifest.n_documents} document(s) in {manifest.build_seconds:.1f} s "
+        f"→ {settings.index_dir}"
+    )
+
+
+@index_app.command("status")
+def index_status_command(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when the index is missing, stale or corrupt.")] = False,
+) -> None:
+    """Documents, chunks, model, build time, and whether the index is up to date."""
+    from .index import index_status
+
+    status = index_status(_settings(corpus, index))
+    manifest = status.manifest
+    data = {
+        "index": str(status.directory),
+        "exists": status.exists,
+        "up_to_date": status.up_to_date,
+        "reason": status.reason,
+        "documents": sorted(manifest.corpus) if manifest else [],
+        "chunks": manifest.n_chunks if manifest else 0,
+        "model": manifest.model if manifest else None,
+        "dimension": manifest.model_dimension if manifest else None,
+        "built_at": manifest.created_at if manifest else None,
+        "problems": manifest.problems if manifest else [],
+    }
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        table = Table(show_header=False, title="Index status", title_justify="left")
+        for key, value in data.items():
+            shown = ", ".join(value) if isinstance(value, list) else str(value)
+            table.add_row(key, escape(shown or "—"))
+        out.print(table)
+    if check and not status.up_to_date:
+        raise typer.Exit(EXIT_FAILURE)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

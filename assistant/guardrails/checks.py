@@ -128,7 +128,8 @@ def supports(source: Dose, claimed: Dose) -> bool:
         return False
     if claimed.route is not None and claimed.route != source.route:
         return False
-    return set(claimed.course) <= set(source.course)
+    # "taper" is covered by "taper over 6-12 months": less detail, nothing changed.
+    return all(any(s == c or s.startswith(c + " ") for s in source.course) for c in claimed.course)
 
 
 def check_grounding(text: str, quoted: list[QuotedDose]) -> Outcome:

@@ -206,3 +206,20 @@ def test_fixed_dose_is_not_scaled_by_weight() -> None:
     (flag,) = result.guardrail.flags
     assert flag.code is FlagCode.CALCULATION_REFUSED and "fixed dose" in flag.message
     assert "70 g" not in result.answer and "× 70" not in result.answer
+
+
+def test_a_modified_dose_is_never_computed_from_the_standard_dose() -> None:
+    low = Quote(
+        text="Low-dose IVIG (combined with plasma exchange to prevent rebound)",
+        citations=["6"],
+        source="ivig-in-aiha.txt",
+        section="Severe Refractory Cases",
+        start=RAW.find("Low-dose IVIG"),
+        end=RAW.find("Low-dose IVIG") + 64,
+        chunk_id="low",
+    )
+    question = "How much low-dose IVIG for a 70 kg patient?"
+    result = apply_guardrail(question, draft(question, [low, IVIG]))
+    assert FlagCode.CALCULATION not in [f.code for f in result.guardrail.flags]
+    assert FlagCode.DOSE_NOT_SPECIFIED in [f.code for f in result.guardrail.flags]
+    assert "70 g" not in result.answer

@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
@@ -370,3 +372,27 @@ def test_status_is_the_worst_severity(severities: list[Severity], status: Guardr
 def test_deterministic() -> None:
     question = "Is IVIG 2 g/kg right for a 70 kg patient?"
     assert check(question, ALL) == check(question, ALL)
+
+
+@pytest.mark.parametrize(
+    ("summary", "blocked"),
+    [("Transfuse when hemoglobin is below 7 g/dL.", False), ("Rituximab 5 mg/mL solution.", False)],
+)
+def test_concentrations_and_lab_values_are_not_doses(summary: str, blocked: bool) -> None:
+    result = check("When to transfuse?", [RTX], summary=summary)
+    assert (result.guardrail.status is GuardrailStatus.BLOCK) is blocked
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    question=st.one_of(st.text(max_size=120), st.sampled_from(INJECTIONS + [m[0] for m in MISMATCHES])),
+    summary=st.one_of(st.none(), st.text(max_size=120), st.just("IVIG 99999999999999999999 g/kg x 10^400 .0001 mg")),
+    abstained=st.booleans(),
+)
+def test_guardrail_never_raises_and_never_passes_an_unquoted_dose(
+    question: str, summary: str | None, abstained: bool
+) -> None:
+    result = check(question, [IVIG, RTX], summary=summary, abstained=abstained)
+    assert result.guardrail.status in set(GuardrailStatus)
+    if summary and result.guardrail.status is not GuardrailStatus.BLOCK:
+        assert summary in result.answer

@@ -338,10 +338,8 @@ def check_calculation(question: str, quoted: list[QuotedDose]) -> Outcome:
     if refusal is not None:
         flag = Flag(code=FlagCode.CALCULATION_REFUSED, severity=Severity.WARN, message=refusal.message)
         return Outcome(flags=(flag,), notes=(refusal.message,))
-    keys = [m.key for m in find_drugs(question)]
-    chosen = [
-        f for f in quoted if not f.dose.ceiling and (not keys or any(same_drug(k, f.dose.drug_key) for k in keys))
-    ]
+    mentions = find_drugs(question)
+    chosen = [f for f in quoted if not f.dose.ceiling and (not mentions or _asked_about(f, mentions))]
     weight_based = [f for f in chosen if f.dose.basis is not None]
     flags: list[Flag] = []
     notes: list[str] = []
@@ -356,6 +354,14 @@ def check_calculation(question: str, quoted: list[QuotedDose]) -> Outcome:
         flags.append(Flag(code=code, severity=Severity.INFO, message=result.message, text=found.dose.text))
         notes.append(result.message)
     return Outcome(flags=tuple(flags), notes=tuple(notes))
+
+
+def _asked_about(found: QuotedDose, mentions: list[DrugMention]) -> bool:
+    """A quoted dose answers the question only for the drug asked, and only from a statement about it.
+
+    "low-dose IVIG" must never be computed from the guideline's standard IVIG dose.
+    """
+    return any(_dose_is_for(found.dose, mention) and _is_about(found.quote, mention) for mention in mentions)
 
 
 # --- 5. tenfold-risk formats ----------------------------------------------------------------

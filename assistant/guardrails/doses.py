@@ -72,7 +72,9 @@ _PER = (
 )
 _CORE = re.compile(
     rf"(?<![\w.,])(?P<low>{_NUM})(?:(?:\s*(?P<unit1>{_UNIT}))?(?:\s*-\s*|\s+to\s+)(?P<high>{_NUM}))?"
-    rf"\s*(?P<unit>{_UNIT})(?:{_BASIS})?(?:{_PER})?",
+    rf"\s*(?P<unit>{_UNIT})(?:{_BASIS})?(?:{_PER})?"
+    # "7 g/dL", "5 mg/mL": a concentration or a laboratory value, not a dose.
+    r"(?!\s*/\s*(?:d?l|ml|ul)(?![a-z]))",
     re.IGNORECASE,
 )
 _CEILING_BEFORE = re.compile(
@@ -119,6 +121,8 @@ _MASS_IN_G: dict[str, Decimal] = {
     "mcg": Decimal("0.000001"),
     "ng": Decimal("1e-9"),
 }
+_SMALLEST = Decimal("1e-9")
+_LARGEST = Decimal("1e9")
 _WORD_NUMBERS: dict[str, str] = {"two": "2", "three": "3", "four": "4"}
 _PER_NAMES: dict[str, str] = {"d": "day", "wk": "week", "h": "hour", "hr": "hour", "min": "minute"}
 
@@ -475,7 +479,8 @@ def _number(raw: str | None) -> Decimal | None:
         value = Decimal(cleaned)
     except InvalidOperation:
         return None
-    return value if value.is_finite() and value > 0 else None
+    # Outside these bounds a number is not a dose (and would overflow float arithmetic downstream).
+    return value if value.is_finite() and _SMALLEST <= value <= _LARGEST else None
 
 
 def _basis(raw: str | None) -> str | None:

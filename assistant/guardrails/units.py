@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pint
 
-UREG = pint.UnitRegistry()
+UREG: pint.UnitRegistry = pint.UnitRegistry()
 # "unit" and "IU" are biological activity. pint's own "U" is the enzyme unit and
 # "u" the atomic mass unit, so the pharmacy meaning is defined under new names.
 UREG.define("pharmacy_unit = [drug_activity]")

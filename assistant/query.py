@@ -24,12 +24,16 @@ _DOSE_INTENT = re.compile(
     re.IGNORECASE,
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_question(question: object, max_chars: int) -> str:
     """The question as searched, or an :class:`InputError` a user can act on."""
     if not isinstance(question, str):
         raise InputError("The question must be text.")
+    # Lone surrogates (undecodable bytes in argv arrive as "\udcff") cannot be
+    # encoded, and the tokenizer would fail with a TypeError: make them U+FFFD.
+    question = _SURROGATE.sub("\ufffd", question)
     text = _CONTROL.sub(" ", unicodedata.normalize("NFC", question)).strip()
     if not text:
         raise InputError("The question is empty: type a question about the guideline.")

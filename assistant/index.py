@@ -137,6 +137,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: Progress | Non
     index_dir = settings.index_dir
     with build_lock(index_dir):
         recover_interrupted_swap(index_dir)
+        _remove_dead_staging(index_dir)
         started = time.perf_counter()
         corpus = load_corpus(settings.corpus_dir)
         chunks = chunk_corpus(corpus)
@@ -221,6 +222,25 @@ def recover_interrupted_swap(index_dir: Path) -> None:
         os.rename(backup, index_dir)
 
 
+def _recover_before_load(index_dir: Path) -> None:
+    """Recover a crashed swap, but only under the build lock.
+
+    Between a live build's two renames the folder is briefly missing too; taking
+    the lock waits for that build instead of renaming its backup back mid-swap.
+    """
+    if not index_dir.exists() and _backup_dir(index_dir).is_dir():
+        with build_lock(index_dir):
+            recover_interrupted_swap(index_dir)
+
+
+def _remove_dead_staging(index_dir: Path) -> None:
+    """Staging folders left by killed builds (called under the lock, so none is live)."""
+    prefix = f".{index_dir.name}.tmp-"
+    for leftover in index_dir.parent.iterdir():
+        if leftover.name.startswith(prefix) and leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -254,7 +274,7 @@ def staleness(manifest: Manifest, settings: Settings) -> str | None:
 def load_index(settings: Settings, check_stale: bool = True) -> LoadedIndex:
     """Load and verify the index; raise StaleIndex/IndexMissing to rebuild, IndexCorrupt to refuse."""
     index_dir = settings.index_dir
-    recover_interrupted_swap(index_dir)
+    _recover_before_load(index_dir)
     manifest = read_manifest(index_dir)
     if check_stale and (reason := staleness(manifest, settings)):
         raise StaleIndex(f"The index in {index_dir} is out of date: {reason}.")

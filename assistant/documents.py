@@ -372,7 +372,15 @@ def read_guideline(path: Path) -> str:
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    """Every file under the corpus folder (hidden files and README-style notes excluded)."""
+    """Every file under the corpus folder (hidden files and README-style notes excluded).
+
+    A symbolic link that leads outside the folder is left out: nothing outside
+    the corpus folder is ever read (``load_corpus`` reports such links).
+    """
+    return [path for path in _candidate_files(corpus_dir) if not _leads_outside(path, corpus_dir)]
+
+
+def _candidate_files(corpus_dir: Path) -> list[Path]:
     if not corpus_dir.is_dir():
         raise CorpusError(f"Corpus folder {corpus_dir} does not exist; create it and add .txt or .md guideline files.")
     return sorted(
@@ -380,6 +388,10 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
         for path in corpus_dir.rglob("*")
         if path.is_file() and not any(part.startswith(".") for part in path.relative_to(corpus_dir).parts)
     )
+
+
+def _leads_outside(path: Path, corpus_dir: Path) -> bool:
+    return not path.resolve().is_relative_to(corpus_dir.resolve())
 
 
 @dataclass
@@ -402,7 +414,13 @@ def load_corpus(corpus_dir: Path) -> Corpus:
     documents: list[Document] = []
     problems: list[str] = []
     seen: dict[str, str] = {}
-    for path in corpus_files(corpus_dir):
+    for path in _candidate_files(corpus_dir):
+        if _leads_outside(path, corpus_dir):
+            problems.append(
+                f"{path.relative_to(corpus_dir).as_posix()}: is a link to a file outside the corpus folder; "
+                "skipped (copy the file into the folder to use it)."
+            )
+            continue
         source = path.relative_to(corpus_dir).as_posix()
         try:
             raw = read_guideline(path)

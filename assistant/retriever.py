@@ -225,7 +225,9 @@ class HybridSearcher:
         found: list[str] = []
         for token in words(self.normalizer.expand(question)):
             if token in self._known and token not in _STOPWORDS and token not in found:
-                if zipf_frequency(token, "en") < self.settings.rare_word_zipf:
+                # A hyphenated compound the corpus uses ("second-line", "high-dose") is a term
+                # of art even when its parts are everyday words.
+                if "-" in token or zipf_frequency(token, "en") < self.settings.rare_word_zipf:
                     found.append(token)
         return found
 

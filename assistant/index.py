@@ -310,16 +310,17 @@ def _read_faiss(path: Path) -> faiss.Index:
 def _read_chunks(path: Path, corpus_dir: Path) -> list[Chunk]:
     root = corpus_dir.resolve()
     chunks: list[Chunk] = []
-    with path.open(encoding="utf-8") as handle:
+    # Bytes, decoded per line inside the try: an undecodable line is a corrupt record, not a crash.
+    with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             try:
-                chunk = Chunk.model_validate_json(line)
+                chunk = Chunk.model_validate_json(line.decode("utf-8"))
             except (ValidationError, ValueError) as exc:
                 raise IndexCorrupt(f"{path} line {number} is not a valid chunk record; rebuild the index.") from exc
             if not (root / chunk.source).resolve().is_relative_to(root):
                 raise IndexCorrupt(
-                    f"{path} line {number} points outside the corpus folder ({chunk.source!r}); "
-                    "refusing to read it. Rebuild the index."
+                    f"{path} line {number} points outside the corpus folder ({chunk.source!r}), "
+                    "so it is refused; rebuild the index."
                 )
             chunks.append(chunk)
     return chunks

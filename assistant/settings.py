@@ -83,7 +83,7 @@ class Settings(BaseModel):
                 merged[name] = env
         return {key: value for key, value in merged.items() if value is not None}
 
-    def with_overrides(self, **overrides: Any) -> "Settings":
+    def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given fields replaced; ``None`` means keep the current value."""
         changes = {key: value for key, value in overrides.items() if value is not None}
         return Settings(**{**self.model_dump(), **changes}) if changes else self

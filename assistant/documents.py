@@ -18,8 +18,8 @@ bullet/paragraph, and never when the word before it makes it a quantity.
 
 from __future__ import annotations
 
-import re
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path

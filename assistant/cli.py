@@ -242,6 +242,106 @@ def index_status_command(
         raise typer.Exit(EXIT_FAILURE)
 
 
+# --------------------------------------------------------------------------- eval and bench
+
+
+@app.command("eval")
+def eval_command(
+    gold: Annotated[
+        Path | None, typer.Option("--gold", help="Gold questions, JSON Lines [default: evals/gold.jsonl].")
+    ] = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder [default: evals/runs/<timestamp>/].")
+    ] = None,
+    k: KOpt = None,
+    baselines: Annotated[
+        bool, typer.Option("--baselines", help="Also score the LangChain recipe, BM25 only and dense only.")
+    ] = False,
+    thresholds: Annotated[
+        Path | None, typer.Option("--thresholds", help="Gates file [default: evals/thresholds.toml].")
+    ] = None,
+) -> None:
+    """Score the assistant on a gold set; write answers.jsonl, metrics.json, report.md, report.png.
+
+    Exits 1 when a metric is outside the bounds in the thresholds file, so CI can gate on it.
+    """
+    from .evaluate import DEFAULT_THRESHOLDS, check_thresholds, default_out_dir, evaluate, load_thresholds, system_table
+    from .gold import load_gold
+    from .settings import PROJECT_ROOT
+
+    try:
+        items = load_gold(gold or PROJECT_ROOT / "evals" / "gold.jsonl")
+        gates = load_thresholds(thresholds or DEFAULT_THRESHOLDS)
+    except ValueError as exc:
+        err.print(f"[red]Error:[/red] {escape(str(exc))}")
+        raise typer.Exit(EXIT_INPUT) from None
+    if not items:
+        err.print("[red]Error:[/red] the gold file holds no questions.")
+        raise typer.Exit(EXIT_INPUT)
+    target = out_dir or default_out_dir()
+    try:
+        assistant = _load_assistant(_settings(corpus, index))
+        with _progress_bar("Evaluating") as progress:
+            metrics = evaluate(assistant, items, target, k=k, baselines=baselines, thresholds=gates, progress=progress)
+    except AssistantError as exc:
+        raise _fail(exc) from None
+    out.print(system_table(metrics, k=k or assistant.settings.k))
+    table = Table(title="Assistant answers", title_justify="left")
+    table.add_column("Metric")
+    table.add_column("Value", justify="right")
+    for name, value in metrics.items():
+        if not name.startswith(("baseline.", "retrieval.")):
+            table.add_row(name, f"{value:.4g}")
+    out.print(table)
+    failures = check_thresholds(metrics, gates)
+    err.print(f"Wrote answers.jsonl, metrics.json, report.md and report.png to {target}")
+    if failures:
+        for line in failures:
+            err.print(f"[red]FAIL[/red] {escape(line)}")
+        raise typer.Exit(EXIT_FAILURE)
+    err.print(f"[green]All {len(gates.minimum) + len(gates.maximum)} thresholds pass.[/green]")
+
+
+@app.command("bench")
+def bench_command(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    scale: Annotated[int, typer.Option("--scale", min=1, help="Synthetic statements for the scale test.")] = 100_000,
+    embed_sample: Annotated[
+        int, typer.Option("--embed-sample", min=1, help="Synthetic statements embedded with the real model.")
+    ] = 2_000,
+    embed_budget: Annotated[
+        float,
+        typer.Option("--embed-budget", min=0, help="Embed every statement if that takes at most this many seconds."),
+    ] = 120.0,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, help="Passes over the questions for warm latency.")] = 2,
+    cold_runs: Annotated[int, typer.Option("--cold-runs", min=0, help="Fresh processes for the cold start.")] = 2,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Also write the JSON to this file.")] = None,
+) -> None:
+    """Measure latency, cold start, build throughput and scale; print the figures as JSON (never asserts)."""
+    from .bench import run_bench
+
+    try:
+        report = run_bench(
+            _settings(corpus, index),
+            scale=scale,
+            embed_sample=embed_sample,
+            embed_budget_s=embed_budget,
+            rounds=rounds,
+            cold_runs=cold_runs,
+            notify=lambda message: err.print(f"[dim]{escape(message)}[/dim]"),
+        )
+    except AssistantError as exc:
+        raise _fail(exc) from None
+    text = json.dumps(report, indent=2)
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -40,7 +40,7 @@ CHAT_MESSAGE = '[data-testid="stChatMessage"]'
 
 def wait_until_idle(page) -> None:  # type: ignore[no-untyped-def]
     """Streamlit dims the page while the script runs; wait for the run to finish before looking."""
-    page.get_by_role("button", name="Stop").wait_for(state="hidden")
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(state="attached")
     page.locator('[data-stale="true"]').first.wait_for(state="detached")
 
 

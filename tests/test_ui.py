@@ -327,10 +327,29 @@ def test_first_start_builds_index_and_reports_bad_file(monkeypatch, tmp_path, se
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception and not at.error
     assert (tmp_path / "index" / "manifest.json").is_file()
-    assert at.status[0].state == "complete"
+    assert at.status[0].state == "complete" and at.status[0].label.startswith("Index ready")
+    assert at.status[0].get("progress"), "the build shows its progress"
     assert any("broken.txt: is not valid UTF-8" in plain(warning.value) for warning in at.sidebar.warning)
     ask(at, DOSE_QUESTION)
     assert_shows(at, assistant.ask(DOSE_QUESTION))
+
+
+def test_stale_index_is_shown_and_rebuilt_from_the_sidebar(monkeypatch, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    corpus, index = copy_of_session(settings, tmp_path)
+    point_app_at(monkeypatch, corpus, index)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    guideline = next(corpus.glob("*.txt"))
+    guideline.chmod(0o644)
+    guideline.write_text(guideline.read_text() + "\nAzathioprine may be used as a steroid-sparing agent. 7\n")
+    at.run()
+    assert "stale" in " ".join(element.value for element in at.sidebar.markdown)
+    assert any(guideline.name in plain(caption.value) for caption in at.sidebar.caption)
+
+    next(button for button in at.sidebar.button if button.label == "Rebuild index").click().run()
+    assert not at.exception and not at.error
+    assert "up to date" in " ".join(element.value for element in at.sidebar.markdown)
+    ask(at, "Can azathioprine be used as a steroid-sparing agent?")
+    assert any("Azathioprine may be used" in element.value for element in last_reply(at).markdown)
 
 
 @pytest.mark.parametrize(

@@ -248,19 +248,19 @@ def index_status_command(
 @app.command("eval")
 def eval_command(
     gold: Annotated[
-        Path | None, typer.Option("--gold", help="Gold questions, JSON Lines [default: evals/gold.jsonl].")
+        Path | None, typer.Option("--gold", help="Gold questions, JSON Lines (default: evals/gold.jsonl).")
     ] = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Output folder [default: evals/runs/<timestamp>/].")
+        Path | None, typer.Option("--out", help="Output folder (default: evals/runs/<timestamp>/).")
     ] = None,
     k: KOpt = None,
     baselines: Annotated[
         bool, typer.Option("--baselines", help="Also score the LangChain recipe, BM25 only and dense only.")
     ] = False,
     thresholds: Annotated[
-        Path | None, typer.Option("--thresholds", help="Gates file [default: evals/thresholds.toml].")
+        Path | None, typer.Option("--thresholds", help="Gates file (default: evals/thresholds.toml).")
     ] = None,
 ) -> None:
     """Score the assistant on a gold set; write answers.jsonl, metrics.json, report.md, report.png.

@@ -158,6 +158,13 @@ def _with_score(passage: RetrievedText, score: float) -> RetrievedText:
     return RetrievedText(passage.id, passage.text, passage.source, passage.start, passage.chars, score)
 
 
+LABELS: dict[str, str] = {
+    LangChainRecipe.name: LangChainRecipe.label,
+    BM25Only.name: BM25Only.label,
+    DenseOnly.name: DenseOnly.label,
+}
+
+
 def all_baselines(assistant) -> list[LangChainRecipe | BM25Only | DenseOnly]:  # type: ignore[no-untyped-def]
     """The three baselines over the same corpus, model and chunks as ``assistant``."""
     searcher = assistant.searcher

@@ -267,7 +267,15 @@ def eval_command(
 
     Exits 1 when a metric is outside the bounds in the thresholds file, so CI can gate on it.
     """
-    from .evaluate import DEFAULT_THRESHOLDS, check_thresholds, default_out_dir, evaluate, load_thresholds, system_table
+    from .evaluate import (
+        DEFAULT_THRESHOLDS,
+        SYSTEM_COLUMNS,
+        check_thresholds,
+        default_out_dir,
+        evaluate,
+        load_thresholds,
+        system_rows,
+    )
     from .gold import load_gold
     from .settings import PROJECT_ROOT
 
@@ -287,7 +295,13 @@ def eval_command(
             metrics = evaluate(assistant, items, target, k=k, baselines=baselines, thresholds=gates, progress=progress)
     except AssistantError as exc:
         raise _fail(exc) from None
-    out.print(system_table(metrics, k=k or assistant.settings.k))
+    systems = Table(title="Retrieval: assistant vs baselines", title_justify="left")
+    systems.add_column("System")
+    for _, title in SYSTEM_COLUMNS:
+        systems.add_column(title, justify="right")
+    for label, cells in system_rows(metrics, k=k or assistant.settings.k):
+        systems.add_row(escape(label), *cells)
+    out.print(systems)
     table = Table(title="Assistant answers", title_justify="left")
     table.add_column("Metric")
     table.add_column("Value", justify="right")

@@ -460,7 +460,7 @@ def evaluate(
     metrics["gold.items"] = float(len(items))
     metrics["gold.unmatched_evidence"] = float(len(unmatched))
 
-    system_rows: dict[str, dict[str, float]] = {}
+    system_scores: dict[str, dict[str, float]] = {}
     labels: dict[str, str] = {}
     for system in systems:
         runs: dict[str, list[RetrievedText]] = {}
@@ -472,7 +472,7 @@ def evaluate(
         # Each system is judged on its own units (the recipe's splits are not our statements).
         system_relevant = {qid: relevant_ids(system.collection(), ev) for qid, ev in evidence.items()}
         scores = _system_scores(system_relevant, evidence, runs, k, corpus_chars)
-        system_rows[system.name] = scores
+        system_scores[system.name] = scores
         labels[system.name] = system.label
         metrics.update({f"baseline.{system.name}.{name}": value for name, value in scores.items()})
 
@@ -505,9 +505,9 @@ def evaluate(
         encoding="utf-8",
     )
     (out / "report.md").write_text(
-        render_report(metrics, results, system_rows, labels, config, failures, unmatched), encoding="utf-8"
+        render_report(metrics, results, labels, config, failures, unmatched), encoding="utf-8"
     )
-    render_chart(metrics, system_rows, labels, out / "report.png")
+    render_chart(metrics, system_scores, labels, out / "report.png", corpus_chars)
     return metrics
 
 
@@ -574,7 +574,7 @@ def _item_failures(
 # --------------------------------------------------------------------------- report
 
 
-_SYSTEM_COLUMNS = (
+SYSTEM_COLUMNS = (
     ("evidence_recall", "Evidence recall"),
     ("hit_rate@1", "Hit@1"),
     ("hit_rate@3", "Hit@3"),
@@ -587,29 +587,37 @@ _SYSTEM_COLUMNS = (
 )
 
 
-def system_table(metrics: dict[str, float], labels: dict[str, str] | None = None, k: int | None = None) -> str:
-    """The assistant-vs-baselines Markdown table (also pasted into the README)."""
-    header = "| System | " + " | ".join(title for _, title in _SYSTEM_COLUMNS) + " |"
-    lines = [header, "|" + "---|" * (len(_SYSTEM_COLUMNS) + 1)]
+def system_rows(
+    metrics: dict[str, float], labels: dict[str, str] | None = None, k: int | None = None
+) -> list[tuple[str, list[str]]]:
+    """(system label, formatted cells) for the assistant, its retrieval and every baseline in ``metrics``."""
+    from .baselines import LABELS
+
+    labels = {**LABELS, **(labels or {})}
     answer_row = {
         "evidence_recall": metrics.get("answer.evidence_recall"),
         "chars_mean": metrics.get("answer.chars_quoted_mean"),
         "chars_share": metrics.get("answer.chars_quoted_share"),
     }
     rows: list[tuple[str, dict[str, float | None]]] = [
-        ("**Assistant answer** (verbatim quotes)", answer_row),
+        ("Assistant answer (verbatim quotes)", answer_row),
         (
             f"Assistant retrieval (hybrid, top {k or 'k'})",
-            {n: metrics.get(f"retrieval.{n}") for n, _ in _SYSTEM_COLUMNS},
+            {n: metrics.get(f"retrieval.{n}") for n, _ in SYSTEM_COLUMNS},
         ),
     ]
-    names = sorted({name.split(".")[1] for name in metrics if name.startswith("baseline.")})
-    for name in names:
-        label = (labels or {}).get(name, name)
-        rows.append((label, {n: metrics.get(f"baseline.{name}.{n}") for n, _ in _SYSTEM_COLUMNS}))
-    for label, values in rows:
-        cells = [_cell(column, values.get(column)) for column, _ in _SYSTEM_COLUMNS]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for name in sorted({name.split(".")[1] for name in metrics if name.startswith("baseline.")}):
+        rows.append((labels.get(name, name), {n: metrics.get(f"baseline.{name}.{n}") for n, _ in SYSTEM_COLUMNS}))
+    return [(label, [_cell(column, values.get(column)) for column, _ in SYSTEM_COLUMNS]) for label, values in rows]
+
+
+def system_table(metrics: dict[str, float], labels: dict[str, str] | None = None, k: int | None = None) -> str:
+    """The assistant-vs-baselines Markdown table (also pasted into the README)."""
+    lines = [
+        "| System | " + " | ".join(title for _, title in SYSTEM_COLUMNS) + " |",
+        "|" + "---|" * (len(SYSTEM_COLUMNS) + 1),
+    ]
+    lines += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in system_rows(metrics, labels, k)]
     return "\n".join(lines)
 
 
@@ -648,7 +656,6 @@ def answer_table(metrics: dict[str, float]) -> str:
 def render_report(
     metrics: dict[str, float],
     results: list[ItemResult],
-    system_rows: dict[str, dict[str, float]],
     labels: dict[str, str],
     config: dict[str, Any],
     threshold_failures: list[str],
@@ -722,7 +729,11 @@ def _tag_table(results: list[ItemResult]) -> str:
 
 
 def render_chart(
-    metrics: dict[str, float], system_rows: dict[str, dict[str, float]], labels: dict[str, str], path: Path
+    metrics: dict[str, float],
+    system_scores: dict[str, dict[str, float]],
+    labels: dict[str, str],
+    path: Path,
+    corpus_chars: int | None = None,
 ) -> None:
     """Two panels: retrieval quality per system, and characters a reader gets per question."""
     import matplotlib
@@ -740,7 +751,7 @@ def render_chart(
         ),
         ("Assistant retrieval", {n: metrics.get(f"retrieval.{n}") for n in SYSTEM_METRICS}),
     ]
-    systems += [(_short(labels.get(name, name)), dict(row)) for name, row in system_rows.items()]
+    systems += [(_short(labels.get(name, name)), dict(row)) for name, row in system_scores.items()]
     quality = [("evidence_recall", "Evidence recall"), ("hit_rate@1", "Hit@1"), ("mrr", "MRR"), ("ndcg@5", "nDCG@5")]
     answer_metrics = [
         ("answer.fact_recall", "Fact recall"),
@@ -758,14 +769,20 @@ def render_chart(
         values = [row.get(metric) if row.get(metric) is not None else 0.0 for metric, _ in quality]
         axes[0].bar(x + index * width - 0.4 + width / 2, values, width, label=name)
     axes[0].set_xticks(x, [title for _, title in quality])
-    axes[0].set_ylim(0, 1.05)
+    axes[0].set_ylim(0, 1.3)
+    axes[0].set_yticks(np.linspace(0, 1, 6))
     axes[0].set_title("Retrieval quality (answerable questions)")
-    axes[0].legend(fontsize=8, loc="lower left")
+    axes[0].legend(fontsize=8, loc="upper center", ncol=3)
     names = [name for name, _ in systems]
     chars = [row.get("chars_mean") or 0.0 for _, row in systems]
     axes[1].barh(names, chars, color=[f"C{i}" for i in range(len(systems))])
     axes[1].invert_yaxis()
     axes[1].set_title("Characters returned per question (mean)")
+    if corpus_chars:
+        axes[1].axvline(corpus_chars, color="grey", linestyle="--", linewidth=1)
+        axes[1].text(
+            corpus_chars, len(systems) - 0.5, " whole corpus", color="grey", fontsize=8, ha="right", va="bottom"
+        )
     for position, value in enumerate(chars):
         axes[1].text(value, position, f" {value:.0f}", va="center", fontsize=8)
     axes[2].bar(

@@ -64,9 +64,13 @@ def wait_for_health(url: str, process: subprocess.Popen[bytes], log: Path) -> No
     pytest.fail(f"{url} did not answer within {WAIT_SECONDS} s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server(settings, assistant) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """A Streamlit server on a free loopback port over the session's corpus and (pre-built) index."""
+    """A Streamlit server on a free loopback port over the session's corpus and (pre-built) index.
+
+    One server for the module (each test opens its own browser session): the
+    first page load pays for loading the model, the rest reuse it.
+    """
     OUTPUT.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {
@@ -132,14 +136,15 @@ def test_question_in_browser_shows_quotes_citations_and_context(server: str, pag
     answer = page.locator(CHAT_MESSAGE).nth(1)
     first = expected.quotes[0]
     answer.get_by_text(first.text, exact=False).first.wait_for(state="visible")
+    answer.get_by_text("Citations:").wait_for(state="visible")  # the last line of an answer
+    wait_until_idle(page)
     text = answer.inner_text()
     for quote in expected.quotes:
         assert quote.text in text
         for label in quote.citations:
             assert f"[{label}]" in text
     assert "Doses in the quoted statements" in text
-    answer.locator('[data-testid="stTable"] td').first.wait_for(state="visible")
-    wait_until_idle(page)
+    assert answer.locator('[data-testid="stTable"] td').count() == 5 * len(expected.doses)
 
     answer.locator('[data-testid="stExpander"] summary').first.click()
     highlighted = answer.locator('[data-testid="stExpander"]').first.locator("strong", has_text=first.text[:40])
@@ -164,3 +169,18 @@ def test_dose_mismatch_and_literal_user_text_in_browser(server: str, page) -> No
     page.get_by_text("Citations:").first.wait_for(state="visible")
     wait_until_idle(page)
     page.screenshot(path=str(OUTPUT / "dose-warning.png"), full_page=True)
+
+
+def test_off_topic_question_in_browser_is_a_calm_abstention(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server)
+    chat = page.locator(CHAT_INPUT)
+    chat.wait_for(state="visible")
+    chat.fill("What is the capital of France?")
+    chat.press("Enter")
+
+    note = page.locator('[data-testid="stAlertContentInfo"]', has_text="Not in the guideline")
+    note.wait_for(state="visible")
+    wait_until_idle(page)
+    reply = page.locator(CHAT_MESSAGE).nth(1)
+    assert reply.locator('[data-testid="stAlertContentError"], [data-testid="stAlertContentWarning"]').count() == 0
+    page.screenshot(path=str(OUTPUT / "abstention.png"), full_page=True)

@@ -132,9 +132,14 @@ def show_index_status(status: IndexStatus) -> None:
 
 def show_answer(answer: Answer, assistant: Assistant | None) -> None:
     """Flags first (they matter most), then the lead line, quotes with context, and the dose table."""
-    alert = {Severity.BLOCK: st.error, Severity.WARN: st.warning}
+    alerts = {
+        Severity.BLOCK: (st.error, ":material/dangerous:"),
+        Severity.WARN: (st.warning, ":material/warning:"),
+        Severity.INFO: (st.info, ":material/info:"),
+    }
     for flag in sorted(answer.guardrail.flags, key=render.severity_rank):
-        alert.get(flag.severity, st.info)(render.flag_markdown(flag))
+        alert, icon = alerts[flag.severity]
+        alert(render.flag_markdown(flag), icon=icon)
     if answer.abstained or not answer.quotes:
         st.info(
             f"**{render.ABSTAIN_TITLE}.** {render.escape_markdown(answer.answer)} "

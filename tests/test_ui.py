@@ -260,6 +260,8 @@ def test_example_question_button_asks_it(app: AppTest, assistant) -> None:  # ty
     user, _ = list(app.chat_message)
     assert plain(user.markdown[0].value) == example
     assert_shows(app, assistant.ask(example))
+    shown = [button.label for button in app.sidebar.button]
+    assert all(question in shown for question in render.EXAMPLE_QUESTIONS), "every example stays on the page"
 
 
 def test_every_example_question_is_answered(assistant) -> None:  # type: ignore[no-untyped-def]
@@ -372,11 +374,15 @@ def test_unusable_corpus_is_shown_not_crashed_on(monkeypatch, tmp_path, files, m
     assert at.chat_input[0].proto.disabled
 
 
-def test_missing_corpus_folder_is_shown(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_corpus_folder_is_shown_and_a_rebuild_says_why_it_fails(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     point_app_at(monkeypatch, tmp_path / "nowhere", tmp_path / "index")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert any("does not exist" in error.value for error in at.main.error)
+
+    next(button for button in at.sidebar.button if button.label == "Rebuild index").click().run()
+    assert not at.exception
+    assert any("does not exist" in error.value for error in at.sidebar.error)
 
 
 def test_corrupt_index_is_shown_with_a_rebuild_button_that_fixes_it(monkeypatch, tmp_path, settings, assistant) -> None:  # type: ignore[no-untyped-def]

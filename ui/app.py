@@ -82,20 +82,26 @@ def load_assistant(settings: Settings) -> Assistant:
         return pool[_key(settings)]
 
 
-def rebuild_index(settings: Settings) -> None:
-    """Rebuild the index from the corpus (also the way out of a corrupt index), then reload."""
+def rebuild_index(settings: Settings) -> bool:
+    """Rebuild the index from the corpus (also the way out of a corrupt index); False if it failed."""
     pool, lock = _assistants()
     with st.status("Rebuilding the search index…", expanded=True) as box:
-        with lock:
-            current = pool.get(_key(settings))
-            if current is not None:
-                current.rebuild(progress=_progress_bar())
-            else:
-                from assistant.embeddings import get_embedder
-                from assistant.index import build_index
+        try:
+            with lock:
+                current = pool.get(_key(settings))
+                if current is not None:
+                    current.rebuild(progress=_progress_bar())
+                else:
+                    from assistant.embeddings import get_embedder
+                    from assistant.index import build_index
 
-                build_index(settings, get_embedder(settings.model), _progress_bar())
+                    build_index(settings, get_embedder(settings.model), _progress_bar())
+        except AssistantError as exc:
+            box.update(label="The index could not be rebuilt", state="error", expanded=True)
+            st.error(render.escape_markdown(str(exc)))
+            return False
         box.update(label="Index rebuilt", state="complete", expanded=False)
+    return True
 
 
 def ask(assistant: Assistant, question: str, k: int) -> Turn:
@@ -181,8 +187,7 @@ def show_problem(problem: AssistantError, settings: Settings) -> None:
     st.error(render.escape_markdown(str(problem)), icon=":material/error:")
     if isinstance(problem, IndexCorrupt):
         st.markdown("The index files are damaged. Rebuild them from the guideline files:")
-        if st.button("Rebuild index", key="rebuild_main", icon=":material/build:"):
-            rebuild_index(settings)
+        if st.button("Rebuild index", key="rebuild_main", icon=":material/build:") and rebuild_index(settings):
             st.rerun()
     else:
         st.markdown(
@@ -207,17 +212,13 @@ with st.sidebar:
     st.header("Guideline assistant")
     st.info(render.DISCLAIMER, icon=":material/info:")
     show_index_status(index_status(settings))
-    if st.button("Rebuild index", key="rebuild_sidebar", icon=":material/refresh:"):
-        try:
-            rebuild_index(settings)
-        except AssistantError as exc:
-            st.error(render.escape_markdown(str(exc)))
-        else:
-            st.rerun()
+    if st.button("Rebuild index", key="rebuild_sidebar", icon=":material/refresh:") and rebuild_index(settings):
+        st.rerun()
     st.divider()
-    k = st.slider("Passages to retrieve (k)", min_value=1, max_value=20, value=settings.k, key="k")
+    k = st.slider("Passages to retrieve (k)", min_value=1, max_value=max(20, settings.k), value=settings.k, key="k")
     st.markdown("**Example questions**")
-    example = next((q for q in render.EXAMPLE_QUESTIONS if st.button(q, key=f"example:{q}", width="stretch")), None)
+    clicked = [q for q in render.EXAMPLE_QUESTIONS if st.button(q, key=f"example:{q}", width="stretch")]
+    example = clicked[0] if clicked else None
     st.divider()
     downloads = st.container()  # filled at the end, once this run's answer is in the conversation
 

@@ -71,7 +71,8 @@ def _load_assistant(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def _fail(exc: AssistantError) -> typer.Exit:
-    err.print(f"[red]Error:[/red] {escape(str(exc))}")
+    # soft_wrap: one line whatever the width, so a long path is never folded in logs or pipes.
+    err.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)
     return typer.Exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILURE)
 
 

@@ -330,7 +330,8 @@ def test_two_builds_in_threads_take_turns_under_the_lock(built, embedder, monkey
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", COLUMNS="400", NO_COLOR="1", PYTHONUNBUFFERED="1")
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_COLOR="1", PYTHONUNBUFFERED="1")
+    env.pop("COLUMNS", None)  # the default 80 columns of a pipe: the error must still be one line
     return env
 
 

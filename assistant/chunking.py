@@ -15,7 +15,7 @@ from .documents import Corpus, Document, Statement
 
 # Bump when the way chunks are cut or described changes: a saved index built
 # with another version is stale and gets rebuilt.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 
 
 class Chunk(BaseModel):

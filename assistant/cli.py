@@ -276,6 +276,7 @@ def eval_command(
         evaluate,
         load_thresholds,
         system_rows,
+        system_table,
     )
     from .gold import load_gold
     from .settings import PROJECT_ROOT
@@ -296,13 +297,16 @@ def eval_command(
             metrics = evaluate(assistant, items, target, k=k, baselines=baselines, thresholds=gates, progress=progress)
     except AssistantError as exc:
         raise _fail(exc) from None
-    systems = Table(title="Retrieval: assistant vs baselines", title_justify="left")
-    systems.add_column("System")
-    for _, title in SYSTEM_COLUMNS:
-        systems.add_column(title, justify="right")
-    for label, cells in system_rows(metrics, k=k or assistant.settings.k):
-        systems.add_row(escape(label), *cells)
-    out.print(systems)
+    if out.is_terminal:
+        systems = Table(title="Retrieval: assistant vs baselines", title_justify="left")
+        systems.add_column("System")
+        for _, title in SYSTEM_COLUMNS:
+            systems.add_column(title, justify="right")
+        for label, cells in system_rows(metrics, k=k or assistant.settings.k):
+            systems.add_row(escape(label), *cells)
+        out.print(systems)
+    else:  # a pipe or CI log: the Markdown table, unwrapped
+        print(system_table(metrics, k=k or assistant.settings.k))
     table = Table(title="Assistant answers", title_justify="left")
     table.add_column("Metric")
     table.add_column("Value", justify="right")

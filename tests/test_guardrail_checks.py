@@ -194,6 +194,8 @@ MISMATCHES = [
     ("prednisone 1 mg/kg weekly?", [PRED], FlagCode.DOSE_FREQUENCY_MISMATCH, ["weekly", "daily"]),
     ("methylprednisolone 1 g IV weekly?", [MP], FlagCode.DOSE_FREQUENCY_MISMATCH, ["weekly", "daily"]),
     ("IVIG 1 g/kg daily?", [IVIG], FlagCode.DOSE_FREQUENCY_MISMATCH, ["daily", "single dose"]),
+    ("methylprednisolone 1g IV daily for 5 days?", [MP], FlagCode.DOSE_FREQUENCY_MISMATCH, ["5 days", "3 days"]),
+    ("RTX 375 mg/m2 weekly x 8 doses?", [RTX], FlagCode.DOSE_FREQUENCY_MISMATCH, ["8 doses", "4 doses"]),
     ("methylprednisolone 1 g PO daily?", [MP], FlagCode.DOSE_MISMATCH, ["route", "PO", "IV"]),
     ("What is the IVIG dose? I read 2 g/kg somewhere.", ALL, FlagCode.DOSE_MISMATCH, ["2 g/kg", "1 g/kg"]),
 ]
@@ -234,6 +236,7 @@ def test_message_reads_as_in_the_brief() -> None:
         ("Rituximab 375 mg/m² weekly × 4 doses?", [RTX]),
         ("rituximab 375 mg/m2 x4?", [RTX]),
         ("methylprednisolone 1g IV daily for 3 days?", [MP]),
+        ("rituximab 375 mg/m2 weekly for 4 doses?", [RTX]),
         ("methylprednisolone 1000 mg IV daily?", [MP]),
         ("corticosteroids 1 g IV daily?", [MP]),
     ],

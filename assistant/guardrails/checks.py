@@ -256,12 +256,40 @@ def _difference(asked: Dose, source: Dose) -> _Difference | None:
             FlagCode.DOSE_FREQUENCY_MISMATCH,
             f"The frequency differs: {asked.frequency} in the question, {given} in the guideline.",
         )
+    course = _course_difference(asked, source)
+    if course is not None:
+        return _Difference(1, FlagCode.DOSE_FREQUENCY_MISMATCH, course)
     if asked.route is not None and source.route is not None and asked.route != source.route:
         return _Difference(
             2,
             FlagCode.DOSE_MISMATCH,
             f"The route differs: {asked.route} in the question, {source.route} in the guideline.",
         )
+    return None
+
+
+_COUNTED_COURSE = re.compile(r"^(\d+(?:\.\d+)?)\s+(dose|day|week|month|infusion|cycle)s?$")
+
+
+def _course_counts(dose: Dose) -> dict[str, str]:
+    """Counted course lengths of a dose: ``{"day": "3"}`` for "for 3 days", ``{"dose": "4"}`` for "× 4 doses"."""
+    counts: dict[str, str] = {}
+    for phrase in dose.course:
+        match = _COUNTED_COURSE.match(phrase.strip().lower())
+        if match:
+            counts[match.group(2)] = match.group(1)
+    return counts
+
+
+def _course_difference(asked: Dose, source: Dose) -> str | None:
+    """A course of another length ("for 5 days" vs "for 3 days", "x 8 doses" vs "× 4 doses") is a different regimen."""
+    asked_counts, source_counts = _course_counts(asked), _course_counts(source)
+    for kind, number in asked_counts.items():
+        if kind in source_counts and source_counts[kind] != number:
+            return (
+                f"The course length differs: {number} {kind}s in the question, "
+                f"{source_counts[kind]} {kind}s in the guideline."
+            )
     return None
 
 

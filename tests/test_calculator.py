@@ -3,51 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from guideline_quotes import IVIG, MP, PRED, RAW, RTX, draft
 
-from assistant.answer import Answer, FlagCode, GuardrailStatus, Quote, Severity
-from assistant.compose import LEAD_FOUND, render_answer
+from assistant.answer import FlagCode, GuardrailStatus, Quote, Severity
 from assistant.guardrails import apply_guardrail
 from assistant.guardrails.calculator import Measures, calculate, find_measures, mosteller_bsa
 from assistant.guardrails.doses import parse_doses
 
 SOURCE = "guideline.txt, Dosing [1]"
-RAW = (Path(__file__).resolve().parent.parent / "corpus" / "ivig-in-aiha.txt").read_text(encoding="utf-8")
-
-
-def quote(text: str, citations: list[str], section: str) -> Quote:
-    """A verbatim statement of the bundled guideline with its real offsets."""
-    start = RAW.find(text)
-    assert start >= 0, text
-    return Quote(
-        text=text,
-        citations=citations,
-        source="ivig-in-aiha.txt",
-        section=section,
-        start=start,
-        end=start + len(text),
-        chunk_id=f"c{start}",
-    )
-
-
-def draft(question: str, quotes: list[Quote]) -> Answer:
-    return Answer(question=question, abstained=False, answer=render_answer(LEAD_FOUND, quotes), quotes=quotes)
-
-
-IVIG = quote(
-    "The typical IVIG dosing when used is 1 g/kg as a single dose, which may be repeated if necessary.",
-    ["1"],
-    "First-Line Treatment Approach",
-)
-PRED = quote(
-    "The standard regimen is prednisone 1 mg/kg/day, tapered slowly over 6-12 months.",
-    ["4", "5"],
-    "First-Line Treatment Approach",
-)
-MP = quote("High-dose corticosteroids (methylprednisolone 1g IV daily for 3 days)", ["2"], "Severe Refractory Cases")
-RTX = quote("Rituximab (375 mg/m² weekly × 4 doses)", ["6", "4"], "Severe Refractory Cases")
 
 
 def measures(weight: str | None = None, height: str | None = None) -> Measures:

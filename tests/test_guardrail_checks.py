@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from guideline_quotes import ALL, AZA, IVIG, LOW_IVIG, MP, PRED, RAW, RTX, draft
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -14,60 +14,6 @@ from langchain_core.messages import AIMessage
 from assistant.answer import ABSTAIN_MESSAGE, Answer, Flag, FlagCode, GuardrailStatus, Quote, Severity
 from assistant.compose import LEAD_FOUND, render_answer
 from assistant.guardrails import BLOCK_LEAD, apply_guardrail, status_of
-
-CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "ivig-in-aiha.txt"
-RAW = CORPUS.read_text(encoding="utf-8")
-SEVERE = "In life-threatening, treatment-resistant warm AIHA, consider this combination approach:"
-
-
-def quote(text: str, citations: list[str], section: str, context: str | None = None) -> Quote:
-    """A Quote exactly as the chain would build it: verbatim text with offsets into the corpus file."""
-    start = RAW.find(text)
-    assert start >= 0, text
-    return Quote(
-        text=text,
-        citations=citations,
-        source="ivig-in-aiha.txt",
-        section=section,
-        context=context,
-        start=start,
-        end=start + len(text),
-        chunk_id=f"ivig-in-aiha.txt#{start}",
-    )
-
-
-IVIG = quote(
-    "The typical IVIG dosing when used is 1 g/kg as a single dose, which may be repeated if necessary.",
-    ["1"],
-    "First-Line Treatment Approach",
-)
-PRED = quote(
-    "The standard regimen is prednisone 1 mg/kg/day, tapered slowly over 6-12 months.",
-    ["4", "5"],
-    "First-Line Treatment Approach",
-)
-MP = quote(
-    "High-dose corticosteroids (methylprednisolone 1g IV daily for 3 days)", ["2"], "Severe Refractory Cases", SEVERE
-)
-RTX = quote("Rituximab (375 mg/m² weekly × 4 doses)", ["6", "4"], "Severe Refractory Cases", SEVERE)
-LOW_IVIG = quote(
-    "Low-dose IVIG (combined with plasma exchange to prevent rebound)", ["6"], "Severe Refractory Cases", SEVERE
-)
-AZA = quote(
-    "Immunosuppressive drugs (azathioprine, cyclophosphamide, cyclosporine, mycophenolate mofetil)",
-    ["3", "4"],
-    "Second-Line Treatment Hierarchy",
-    "For corticosteroid-refractory or relapsed AIHA, the preferred sequence is:",
-)
-ALL = [IVIG, PRED, MP, RTX, LOW_IVIG, AZA]
-
-
-def draft(question: str, quotes: list[Quote], summary: str | None = None, abstained: bool = False) -> Answer:
-    """A draft answer as the chain hands it over: optional summary, lead line, rendered quotes."""
-    markdown = ABSTAIN_MESSAGE if abstained else render_answer(LEAD_FOUND, quotes)
-    if summary:
-        markdown = f"{summary}\n\n{markdown}"
-    return Answer(question=question, abstained=abstained, answer=markdown, quotes=quotes, citations=[])
 
 
 def check(question: str, quotes: list[Quote], summary: str | None = None, abstained: bool = False) -> Answer:

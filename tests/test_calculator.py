@@ -188,3 +188,36 @@ def test_a_modified_dose_is_never_computed_from_the_standard_dose() -> None:
     assert FlagCode.CALCULATION not in [f.code for f in result.guardrail.flags]
     assert FlagCode.DOSE_NOT_SPECIFIED in [f.code for f in result.guardrail.flags]
     assert "70 g" not in result.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "bsa"),
+    [
+        ("BSA 1.8 m², how many mg of rituximab?", "1.8"),
+        ("body surface area of 1.75 m2: rituximab dose?", "1.75"),
+        ("Body-surface area = 2,1 m2, rituximab dose?", "2.1"),
+        ("rituximab 375 mg/m2 for a 70 kg patient", None),
+    ],
+)
+def test_stated_bsa_is_found(question: str, bsa: str | None) -> None:
+    measures = find_measures(question)
+    assert measures.bsa_m2 == (Decimal(bsa) if bsa else None)
+    assert measures.height_cm is None
+
+
+def test_stated_bsa_is_used_as_given_not_recalculated() -> None:
+    result = apply_guardrail(
+        "BSA 1.8 m², how many mg of rituximab per infusion?",
+        draft("BSA 1.8 m², how many mg of rituximab per infusion?", [RTX]),
+    )
+    flag = next(f for f in result.guardrail.flags if f.code is FlagCode.CALCULATION)
+    assert "375 mg/m² × 1.8 m² = 675 mg" in flag.message
+    assert "as given" in flag.message and "ivig-in-aiha.txt, Severe Refractory Cases [6] [4]" in flag.message
+
+
+@pytest.mark.parametrize("question", ["BSA 9 m2, rituximab dose?", "BSA 0.05 m2, rituximab dose?"])
+def test_implausible_stated_bsa_is_refused(question: str) -> None:
+    result = apply_guardrail(question, draft(question, [RTX]))
+    assert [f.code for f in result.guardrail.flags] == [FlagCode.CALCULATION_REFUSED]
+    assert "body-surface area" in result.guardrail.flags[0].message
+    assert not any(f.code is FlagCode.CALCULATION for f in result.guardrail.flags)

@@ -20,6 +20,10 @@ MIN_WEIGHT_KG = Decimal("0.5")
 MAX_WEIGHT_KG = Decimal("350")
 MIN_HEIGHT_CM = Decimal("30")
 MAX_HEIGHT_CM = Decimal("250")
+# The smallest newborns and the largest adults stay inside this range (Mosteller gives ~0.1 to ~3.3 m²
+# for the weight and height limits above).
+MIN_BSA_M2 = Decimal("0.1")
+MAX_BSA_M2 = Decimal("3.5")
 BSA_FORMULA = "Mosteller"
 
 _LB_IN_KG = Decimal("0.45359237")
@@ -32,6 +36,11 @@ _WEIGHT = re.compile(
 )
 _HEIGHT = re.compile(
     rf"(?<![\w./]){_NUM}\s*(cm|centimet(?:er|re)s?|m|met(?:er|re)s?|in|inches)(?![a-z0-9^/])",
+    re.IGNORECASE,
+)
+# A body-surface area stated outright ("BSA 1.8 m²", "body surface area of 1.75 m2").
+_BSA = re.compile(
+    rf"\b(?:bsa|body[- ]surface(?:[- ]area)?)\s*(?:of|is|=|:)?\s*{_NUM}\s*(?:m2|m\^2|sq\.? ?m)?(?![\w])",
     re.IGNORECASE,
 )
 _FEET_INCHES = re.compile(
@@ -47,10 +56,12 @@ class Measures:
     height_cm: Decimal | None = None
     weight_text: str | None = None
     height_text: str | None = None
+    bsa_m2: Decimal | None = None
+    bsa_text: str | None = None
 
     @property
     def given(self) -> bool:
-        return self.weight_kg is not None or self.height_cm is not None
+        return self.weight_kg is not None or self.height_cm is not None or self.bsa_m2 is not None
 
 
 @dataclass(frozen=True)
@@ -71,12 +82,15 @@ def find_measures(question: str) -> Measures:
         value = _decimal(weight.group(1))
         is_pounds = weight.group(2).lower().startswith(("lb", "pound"))
         weight_kg = value * _LB_IN_KG if value is not None and is_pounds else value
-    height_cm, height_text = _height(text)
+    bsa = _BSA.search(text)
+    height_cm, height_text = _height(_BSA.sub(lambda m: " " * len(m.group(0)), text))
     return Measures(
         weight_kg=weight_kg,
         height_cm=height_cm,
         weight_text=question[weight.start() : weight.end()] if weight else None,
         height_text=height_text,
+        bsa_m2=_decimal(bsa.group(1)) if bsa else None,
+        bsa_text=question[bsa.start() : bsa.end()] if bsa else None,
     )
 
 
@@ -106,6 +120,15 @@ def refusal_for(measures: Measures) -> Calculation | None:
                 f"{MIN_HEIGHT_CM}–{MAX_HEIGHT_CM} cm. Check the number and its unit."
             ),
         )
+    if measures.bsa_m2 is not None and not MIN_BSA_M2 <= measures.bsa_m2 <= MAX_BSA_M2:
+        return Calculation(
+            ok=False,
+            implausible=True,
+            message=(
+                f"No dose was calculated: the body-surface area given ({measures.bsa_text}) is outside the plausible "
+                f"range {MIN_BSA_M2}–{MAX_BSA_M2} m². Check the number and its unit."
+            ),
+        )
     return None
 
 
@@ -133,6 +156,9 @@ def calculate(dose: Dose, measures: Measures, source: str, ceilings: list[Dose] 
                 ok=False, message=f"The quoted {name} dose is per kg; give the patient's weight to calculate it."
             )
         factor, factor_text, steps = measures.weight_kg, f"{_show(measures.weight_kg)} kg", _weight_step(measures)
+    elif measures.bsa_m2 is not None:
+        factor, factor_text = measures.bsa_m2, f"{_show(measures.bsa_m2)} m²"
+        steps = f"Body-surface area as given ({measures.bsa_text}), not recalculated. "
     else:
         if measures.weight_kg is None or measures.height_cm is None:
             return Calculation(

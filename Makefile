@@ -20,9 +20,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-## run: the chat UI on the bundled corpus at http://localhost:$(PORT) (builds the index on first start)
+## run: the chat UI on the bundled corpus at http://localhost:$(PORT); the page builds the index on
+## first start (with a progress bar) and reuses it afterwards
 run: $(STAMP)
-	$(BIN)/guideline-assistant index build --if-needed
+	@echo "Opening the chat at http://localhost:$(PORT) (Ctrl+C to stop)"
 	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 ## test: the whole test suite, browser test included

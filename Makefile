@@ -36,6 +36,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check assistant ui evals tests
+	$(BIN)/mypy assistant
 
 index: $(STAMP)
 	$(BIN)/guideline-assistant index build

@@ -64,6 +64,7 @@ class LangChainRecipe:
 
         _check_k(top_k)
         self.top_k: int | None = top_k
+        self._depth = top_k
         self.embedder = embedder
         splitter = RecursiveCharacterTextSplitter(
             chunk_size=LANGCHAIN_CHUNK_SIZE, chunk_overlap=LANGCHAIN_CHUNK_OVERLAP, add_start_index=True
@@ -91,7 +92,7 @@ class LangChainRecipe:
 
     def retrieve(self, question: str, k: int | None = None) -> list[RetrievedText]:
         """The ``k`` (default: the recipe's 4) splits closest to the question."""
-        k = self.top_k if k is None else k
+        k = self._depth if k is None else k
         _check_k(k)
         if not self.passages:
             return []

@@ -152,7 +152,7 @@ def _plain_cites_allowed(text_before: str) -> bool:
 
 def _is_abbreviation(block: str, dot: int) -> bool:
     match = re.search(r"([A-Za-z][A-Za-z.]*)$", block[:dot])
-    return bool(match) and match.group(1).lower().rstrip(".") in _ABBREVIATIONS
+    return match is not None and match.group(1).lower().rstrip(".") in _ABBREVIATIONS
 
 
 def split_sentences(block: str) -> Iterator[tuple[int, int, list[str]]]:

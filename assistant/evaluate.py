@@ -353,9 +353,14 @@ def forbidden_dose_problems(question: str, answer: Answer, facts: Sequence[str] 
 class Retriever(Protocol):
     """What a baseline offers: a name, a fixed depth (or None for the run's k), its units, a ranking."""
 
-    name: str
-    label: str
-    top_k: int | None
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def top_k(self) -> int | None: ...
 
     def collection(self) -> list[tuple[str, str]]: ...
 
@@ -394,7 +399,7 @@ def evaluate(
     if baselines:
         from .baselines import all_baselines
 
-        systems = all_baselines(assistant)
+        systems = list(all_baselines(assistant))
     total_steps = len(items) * (1 + len(systems))
     done = 0
 

@@ -41,7 +41,7 @@ class Settings(BaseModel):
         description="Best cosine needed when the question shares no specific term with the corpus (only common words).",
     )
     select_margin: float = Field(
-        default=0.15, description="A statement is quoted only if its cosine is within this margin of the best one."
+        default=0.1, description="A statement is quoted only if its cosine is within this margin of the best one."
     )
     strict_threshold: float = Field(
         default=0.65,

@@ -60,7 +60,15 @@ def _unique(tokens: list[str]) -> list[str]:
 
 
 def bm25_tokens(text: str) -> list[str]:
-    tokens = [token for token in words(text) if token not in _STOPWORDS]
+    """Stemmed words without stopwords; a hyphenated compound also yields its parts.
+
+    "corticosteroid-refractory" must match a question about "refractory" disease,
+    and "second-line" a question about the "second line".
+    """
+    tokens: list[str] = []
+    for token in words(text):
+        parts = [part for part in token.split("-") if part] if "-" in token else []
+        tokens.extend(t for t in [token, *parts] if t not in _STOPWORDS)
     return list(_STEM(tokens)) if _STEM else tokens
 
 

@@ -73,7 +73,7 @@ def test_k_must_be_positive() -> None:
     ],
 )
 def test_hybrid_retrieval_finds_the_statement(assistant, question: str, evidence: str) -> None:  # type: ignore[no-untyped-def]
-    hits = assistant.searcher.search(question, k=5)
+    hits = assistant.searcher.search(question, k=assistant.settings.k)
     assert any(evidence in hit.chunk.text for hit in hits), [h.chunk.text[:60] for h in hits]
 
 

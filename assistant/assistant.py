@@ -32,12 +32,16 @@ class Assistant:
         summarizer: BaseChatModel | None = None,
     ) -> None:
         self.settings = settings
-        self.searcher = searcher
-        self.retriever = GuidelineRetriever(searcher=searcher, k=settings.k, settings=settings)
-        self.chain = build_chain(self.retriever, settings, guard=guard, summarizer=summarizer)
         self._guard = guard
         self._summarizer = summarizer
         self._documents: dict[str, Document] = {}
+        self._use(searcher)
+
+    def _use(self, searcher: HybridSearcher) -> None:
+        """Answer from this searcher: the retriever and chain are rebuilt around it."""
+        self.searcher = searcher
+        self.retriever = GuidelineRetriever(searcher=searcher, k=self.settings.k, settings=self.settings)
+        self.chain = build_chain(self.retriever, self.settings, guard=self._guard, summarizer=self._summarizer)
 
     @classmethod
     def load(
@@ -73,12 +77,8 @@ class Assistant:
     def rebuild(self, progress: Progress | None = None) -> None:
         """Rebuild the index from the corpus now and answer from the new one."""
         loaded = build_index(self.settings, self.searcher.embedder, progress)
-        self.__init__(  # type: ignore[misc]
-            HybridSearcher(loaded, self.searcher.embedder, self.settings),
-            self.settings,
-            guard=self._guard,
-            summarizer=self._summarizer,
-        )
+        self._documents.clear()
+        self._use(HybridSearcher(loaded, self.searcher.embedder, self.settings))
 
     def status(self) -> IndexStatus:
         return index_status(self.settings)

@@ -38,5 +38,9 @@ def render_answer(lead: str, quotes: list[Quote]) -> str:
 
 
 def _escape(text: str) -> str:
-    """Keep guideline text from being read as Markdown structure (leading '#', '-', '>')."""
+    """One line per statement, so a wrapped statement stays inside its block quote.
+
+    Front ends that render this Markdown escape it themselves (the UI shows every
+    guideline string through ``ui.render.escape_markdown``).
+    """
     return text.replace("\n", " ").strip()

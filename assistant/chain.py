@@ -19,10 +19,20 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answer import ABSTAIN_MESSAGE, Answer, Quote, sort_labels
+from .answer import (
+    ABSTAIN_MESSAGE,
+    Answer,
+    Flag,
+    FlagCode,
+    Guardrail,
+    GuardrailStatus,
+    Quote,
+    Severity,
+    sort_labels,
+)
 from .compose import LEAD_FOUND, render_answer
 from .guardrails.drugs import find_drugs, same_drug
-from .query import asks_for_dose, clean_question
+from .query import asks_for_dose, clean_question, contains_term, default_normalizer, medical_lexicon, words
 from .retriever import GuidelineRetriever, Hit, QueryAnalysis
 from .settings import Settings
 
@@ -142,19 +152,53 @@ def quote_from_hit(hit: Hit) -> Quote:
     )
 
 
+def scope_flags(question: str, selected: list[Hit]) -> list[Flag]:
+    """Doses quoted for one condition must not be read as doses for another the question names.
+
+    "What is the IVIG dose in ITP?" retrieves the AIHA guideline's IVIG dose; when no
+    quoted statement that states a dose (its text, lead-in, section or document
+    title) concerns the condition the question names, say that the guideline gives
+    no dose for it.
+    """
+    dosed = [hit for hit in selected if _DOSE_PATTERN.search(hit.chunk.text)]
+    if not dosed or not asks_for_dose(question):
+        return []
+    normalizer = default_normalizer()
+    scope = normalizer.normalize(
+        " ".join(f"{h.chunk.title} {h.chunk.section or ''} {h.chunk.context or ''} {h.chunk.text}" for h in dosed)
+    )
+    titles = ", ".join(dict.fromkeys(f"“{h.chunk.title}”" for h in dosed))
+    flags: list[Flag] = []
+    for term in dict.fromkeys(words(normalizer.normalize(question))):
+        if term not in medical_lexicon().conditions:
+            continue
+        if any(contains_term(scope, variant) for variant in [term, *normalizer.expansions(term)]):
+            continue
+        name = term.upper() if len(term) <= 4 else term
+        message = (
+            f"The question asks about {name}, but no quoted statement that gives a dose concerns {name}: the doses "
+            f"below come from {titles} and are not stated for {name}. The passages found give no dose for {name}."
+        )
+        flags.append(Flag(code=FlagCode.DOSE_NOT_SPECIFIED, severity=Severity.WARN, message=message, text=term))
+    return flags
+
+
 def compose(turn: Turn) -> Answer:
     """The draft answer: lead line and quotes in reading order, or an abstention."""
     if turn.abstained:
         return Answer(question=turn.question, abstained=True, answer=ABSTAIN_MESSAGE)
     ordered = sorted(turn.selected, key=lambda hit: (hit.chunk.source, hit.chunk.start))
     quotes = [quote_from_hit(hit) for hit in ordered]
-    lead = f"{turn.summary}\n\n{LEAD_FOUND}" if turn.summary else LEAD_FOUND
+    flags = scope_flags(turn.question, turn.selected)
+    notes = [flag.message for flag in flags] + ([turn.summary] if turn.summary else [])
+    lead = "\n\n".join([*notes, LEAD_FOUND])
     return Answer(
         question=turn.question,
         abstained=False,
         answer=render_answer(lead, quotes),
         quotes=quotes,
         citations=sort_labels([label for quote in quotes for label in quote.citations]),
+        guardrail=Guardrail(status=GuardrailStatus.WARN if flags else GuardrailStatus.PASS, flags=flags),
     )
 
 

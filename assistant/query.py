@@ -91,6 +91,11 @@ class QueryNormalizer:
         return f"{normalized} ({'; '.join(extra)})" if extra else normalized
 
 
+def contains_term(text: str, term: str) -> bool:
+    """Whether ``term`` occurs in ``text`` as whole words."""
+    return _contains_term(text, term)
+
+
 def _contains_term(text: str, term: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])", text) is not None
 
@@ -111,6 +116,7 @@ class MedicalLexicon:
 
     terms: frozenset[str]
     suffixes: tuple[str, ...]
+    conditions: frozenset[str] = frozenset()
 
     def names(self, token: str) -> bool:
         return token in self.terms or (len(token) >= 7 and token.endswith(self.suffixes))
@@ -125,4 +131,5 @@ def medical_lexicon() -> MedicalLexicon:
     if drugs_file.is_file():
         drugs = json.loads(drugs_file.read_text("utf-8")).get("drugs", [])
         terms |= {str(name).lower() for name in drugs if isinstance(name, str) and " " not in name}
-    return MedicalLexicon(terms=frozenset(terms), suffixes=tuple(medical.get("suffixes", [])))
+    conditions = frozenset(str(term).lower() for term in medical.get("conditions", []))
+    return MedicalLexicon(terms=frozenset(terms), suffixes=tuple(medical.get("suffixes", [])), conditions=conditions)

@@ -101,34 +101,22 @@ def mosteller_bsa(height_cm: Decimal, weight_kg: Decimal) -> Decimal:
 
 
 def refusal_for(measures: Measures) -> Calculation | None:
-    """A refusal when a given weight or height is not a plausible patient's, else None."""
-    if measures.weight_kg is not None and not MIN_WEIGHT_KG <= measures.weight_kg <= MAX_WEIGHT_KG:
-        return Calculation(
-            ok=False,
-            implausible=True,
-            message=(
-                f"No dose was calculated: the weight given ({measures.weight_text}) is outside the plausible range "
-                f"{MIN_WEIGHT_KG}–{MAX_WEIGHT_KG} kg. Check the number and its unit."
-            ),
-        )
-    if measures.height_cm is not None and not MIN_HEIGHT_CM <= measures.height_cm <= MAX_HEIGHT_CM:
-        return Calculation(
-            ok=False,
-            implausible=True,
-            message=(
-                f"No dose was calculated: the height given ({measures.height_text}) is outside the plausible range "
-                f"{MIN_HEIGHT_CM}–{MAX_HEIGHT_CM} cm. Check the number and its unit."
-            ),
-        )
-    if measures.bsa_m2 is not None and not MIN_BSA_M2 <= measures.bsa_m2 <= MAX_BSA_M2:
-        return Calculation(
-            ok=False,
-            implausible=True,
-            message=(
-                f"No dose was calculated: the body-surface area given ({measures.bsa_text}) is outside the plausible "
-                f"range {MIN_BSA_M2}–{MAX_BSA_M2} m². Check the number and its unit."
-            ),
-        )
+    """A refusal when a given weight, height or body-surface area is not a plausible patient's, else None."""
+    checks = (
+        ("weight", measures.weight_kg, measures.weight_text, MIN_WEIGHT_KG, MAX_WEIGHT_KG, "kg"),
+        ("height", measures.height_cm, measures.height_text, MIN_HEIGHT_CM, MAX_HEIGHT_CM, "cm"),
+        ("body-surface area", measures.bsa_m2, measures.bsa_text, MIN_BSA_M2, MAX_BSA_M2, "m²"),
+    )
+    for name, value, text, low, high, unit in checks:
+        if value is not None and not low <= value <= high:
+            return Calculation(
+                ok=False,
+                implausible=True,
+                message=(
+                    f"No dose was calculated: the {name} given ({text}) is outside the plausible range "
+                    f"{low}–{high} {unit}. Check the number and its unit."
+                ),
+            )
     return None
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import os
 import shutil
 import time
@@ -338,9 +337,7 @@ def index_status(settings: Settings) -> IndexStatus:
         reason = staleness(manifest, settings)
         for name in (INDEX_FILE, CHUNKS_FILE):
             _verify_file(settings.index_dir / name, manifest.files.get(name))
-    except (IndexCorrupt, OSError) as exc:
-        return IndexStatus(settings.index_dir, True, False, str(exc), manifest)
-    except Exception as exc:  # a corpus problem makes the status unknown, not a crash
+    except Exception as exc:  # a damaged file or an unreadable corpus means "not up to date", never a crash
         return IndexStatus(settings.index_dir, True, False, str(exc), manifest)
     return IndexStatus(settings.index_dir, True, reason is None, reason or "up to date", manifest)
 
@@ -348,13 +345,6 @@ def index_status(settings: Settings) -> IndexStatus:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
-
-
-def manifest_summary(manifest: Manifest) -> dict[str, object]:
-    """A JSON-ready subset for status displays."""
-    return json.loads(
-        manifest.model_dump_json(include={"model", "model_dimension", "n_documents", "n_chunks", "created_at", "problems"})
-    )
 
 
 def ensure_index(

@@ -123,12 +123,6 @@ class HybridSearcher:
 
     # ------------------------------------------------------------------ search
 
-    def query_text(self, question: str) -> str:
-        """The question as searched: normalized, expanded, with likely typos corrected."""
-        expanded = self.normalizer.expand(question)
-        corrections = self._spelling_corrections(expanded)
-        return f"{expanded} {' '.join(corrections)}" if corrections else expanded
-
     def query_terms(self, question: str) -> tuple[list[str], list[str]]:
         """BM25 tokens of the question itself (typos corrected) and of its synonyms only, each once."""
         normalized = self.normalizer.normalize(question)

@@ -32,7 +32,7 @@ from .answer import (
 )
 from .compose import LEAD_FOUND, render_answer
 from .guardrails.drugs import find_drugs, same_drug
-from .query import asks_for_dose, clean_question, contains_term, default_normalizer, medical_lexicon, words
+from .query import clean_question, contains_term, default_normalizer, medical_lexicon, mentions_dosing, words
 from .retriever import GuidelineRetriever, Hit, QueryAnalysis
 from .settings import Settings
 
@@ -98,7 +98,7 @@ def select_statements(
     best = max(relevance.values())
     keep = [hit for hit in hits if relevance[hit.chunk.id] >= best - settings.select_margin and hit.dense >= required]
     keep = _about_the_drugs_asked(question, keep)
-    dose_first = asks_for_dose(question)
+    dose_first = mentions_dosing(question)
     keep.sort(key=lambda hit: (dose_first and not _DOSE_PATTERN.search(hit.chunk.text), -relevance[hit.chunk.id]))
     return False, _drop_redundant_lead_ins(keep[: settings.max_quotes])
 
@@ -161,7 +161,7 @@ def scope_flags(question: str, selected: list[Hit]) -> list[Flag]:
     no dose for it.
     """
     dosed = [hit for hit in selected if _DOSE_PATTERN.search(hit.chunk.text)]
-    if not dosed or not asks_for_dose(question):
+    if not dosed or not mentions_dosing(question):
         return []
     normalizer = default_normalizer()
     scope = normalizer.normalize(

@@ -46,8 +46,13 @@ def clean_question(question: object, max_chars: int) -> str:
     return text
 
 
-def asks_for_dose(question: str) -> bool:
-    """Whether the question asks for an amount, dose or schedule."""
+def mentions_dosing(question: str) -> bool:
+    """Whether the question is about dosing at all: an amount, a schedule, a unit or a patient weight.
+
+    Broader on purpose than the guardrail's ``asks_for_dose`` (which decides when
+    to say "no dose given" or to calculate): here it only moves statements that
+    state an amount ahead of the others when choosing what to quote.
+    """
     return bool(_DOSE_INTENT.search(question))
 
 
@@ -75,14 +80,14 @@ class QueryNormalizer:
         normalized = self.normalize(text)
         extra: list[str] = []
         for group in self.groups:
-            if any(_contains_term(normalized, term) for term in group):
-                extra.extend(term for term in group if not _contains_term(normalized, term) and term not in extra)
+            if any(contains_term(normalized, term) for term in group):
+                extra.extend(term for term in group if not contains_term(normalized, term) and term not in extra)
         return extra
 
     def matched_terms(self, text: str) -> list[str]:
         """Synonym-group terms that occur in the (normalized) text."""
         normalized = self.normalize(text)
-        return [term for group in self.groups for term in group if _contains_term(normalized, term)]
+        return [term for group in self.groups for term in group if contains_term(normalized, term)]
 
     def expand(self, text: str) -> str:
         """The normalized text followed by its synonyms: what BM25 and the embedding see."""
@@ -93,10 +98,6 @@ class QueryNormalizer:
 
 def contains_term(text: str, term: str) -> bool:
     """Whether ``term`` occurs in ``text`` as whole words."""
-    return _contains_term(text, term)
-
-
-def _contains_term(text: str, term: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])", text) is not None
 
 

@@ -13,22 +13,22 @@ __version__ = "0.1.0"
 __all__ = ["Answer", "Assistant", "Settings", "__version__"]
 
 if TYPE_CHECKING:
-    from .answer import Answer
-    from .assistant import Assistant
-    from .settings import Settings
+    from assistant.answer.schema import Answer
+    from assistant.assistant import Assistant
+    from assistant.settings import Settings
 
 
 def __getattr__(name: str) -> Any:
     if name == "Assistant":
-        from .assistant import Assistant
+        from assistant.assistant import Assistant
 
         return Assistant
     if name == "Answer":
-        from .answer import Answer
+        from assistant.answer.schema import Answer
 
         return Answer
     if name == "Settings":
-        from .settings import Settings
+        from assistant.settings import Settings
 
         return Settings
     raise AttributeError(f"module 'assistant' has no attribute {name!r}")

@@ -11,14 +11,14 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
-from .answer import Answer
-from .chain import Guard, build_chain
-from .documents import Document, parse_document, read_guideline
-from .embeddings import get_embedder
-from .errors import CorpusError
-from .index import IndexStatus, Progress, build_index, ensure_index, index_status
-from .retriever import GuidelineRetriever, HybridSearcher
-from .settings import Settings
+from assistant.answer.schema import Answer
+from assistant.chain import Guard, build_chain
+from assistant.errors import CorpusError
+from assistant.index.embeddings import get_embedder
+from assistant.index.store import IndexStatus, Progress, build_index, ensure_index, index_status
+from assistant.ingest.parser import Document, parse_document, read_guideline
+from assistant.retrieval.searcher import GuidelineRetriever, HybridSearcher
+from assistant.settings import Settings
 
 
 class Assistant:

@@ -19,7 +19,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answer import (
+from assistant.answer.compose import LEAD_FOUND, render_answer
+from assistant.answer.schema import (
     ABSTAIN_MESSAGE,
     Answer,
     Flag,
@@ -30,11 +31,17 @@ from .answer import (
     Severity,
     sort_labels,
 )
-from .compose import LEAD_FOUND, render_answer
-from .guardrails.drugs import find_drugs, same_drug
-from .query import clean_question, contains_term, default_normalizer, medical_lexicon, mentions_dosing, words
-from .retriever import GuidelineRetriever, Hit, QueryAnalysis
-from .settings import Settings
+from assistant.retrieval.query import (
+    clean_question,
+    contains_term,
+    default_normalizer,
+    medical_lexicon,
+    mentions_dosing,
+    words,
+)
+from assistant.retrieval.searcher import GuidelineRetriever, Hit, QueryAnalysis
+from assistant.settings import Settings
+from assistant.vocabulary.drugs import find_drugs, same_drug
 
 Guard = Callable[[str, Answer], Answer]
 
@@ -210,7 +217,7 @@ def build_chain(
 ) -> Runnable[Any, Answer]:
     """The LCEL pipeline. Input: a question string or ``{"question": ..., "k": ...}``."""
     if guard is None:
-        from .guardrails import apply_guardrail
+        from assistant.guardrails import apply_guardrail
 
         guard = apply_guardrail
 

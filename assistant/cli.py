@@ -20,9 +20,9 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .answer import Answer, GuardrailStatus
-from .errors import AssistantError, InputError
-from .settings import Settings
+from assistant.answer.schema import Answer, GuardrailStatus
+from assistant.errors import AssistantError, InputError
+from assistant.settings import Settings
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -64,7 +64,7 @@ def _progress_bar(label: str):  # type: ignore[no-untyped-def]
 
 
 def _load_assistant(settings: Settings):  # type: ignore[no-untyped-def]
-    from .assistant import Assistant
+    from assistant.assistant import Assistant
 
     with _progress_bar("Embedding statements") as progress:
         return Assistant.load(settings=settings, progress=progress, notify=lambda m: err.print(f"[yellow]{escape(m)}"))
@@ -90,7 +90,7 @@ def ask(
     """Answer a question with quoted, cited guideline statements."""
     if question != "-":
         try:
-            from .query import clean_question
+            from assistant.retrieval.query import clean_question
 
             clean_question(question, Settings().max_question_chars)
         except InputError as exc:
@@ -182,8 +182,8 @@ def index_build(
     if_needed: Annotated[bool, typer.Option("--if-needed", help="Only build when missing or stale.")] = False,
 ) -> None:
     """Parse, chunk and embed the corpus into a fresh index (atomically replacing the old one)."""
-    from .embeddings import get_embedder
-    from .index import build_index, index_status
+    from assistant.index.embeddings import get_embedder
+    from assistant.index.store import build_index, index_status
 
     settings = _settings(corpus, index)
     try:
@@ -215,7 +215,7 @@ def index_status_command(
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when the index is missing, stale or corrupt.")] = False,
 ) -> None:
     """Documents, chunks, model, build time, and whether the index is up to date."""
-    from .index import index_status
+    from assistant.index.store import index_status
 
     status = index_status(_settings(corpus, index))
     manifest = status.manifest
@@ -268,7 +268,8 @@ def eval_command(
 
     Exits 1 when a metric is outside the bounds in the thresholds file, so CI can gate on it.
     """
-    from .evaluate import (
+    from assistant.evaluation.gold import load_gold
+    from assistant.evaluation.runner import (
         DEFAULT_THRESHOLDS,
         SYSTEM_COLUMNS,
         check_thresholds,
@@ -278,8 +279,7 @@ def eval_command(
         system_rows,
         system_table,
     )
-    from .gold import load_gold
-    from .settings import PROJECT_ROOT
+    from assistant.settings import PROJECT_ROOT
 
     try:
         items = load_gold(gold or PROJECT_ROOT / "evals" / "gold.jsonl")
@@ -340,7 +340,7 @@ def bench_command(
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write the JSON to this file.")] = None,
 ) -> None:
     """Measure latency, cold start, build throughput and scale; print the figures as JSON (never asserts)."""
-    from .bench import run_bench
+    from assistant.evaluation.bench import run_bench
 
     try:
         report = run_bench(

@@ -38,7 +38,7 @@ def guideline_text() -> str:
 
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
-    from assistant.embeddings import get_embedder
+    from assistant.index.embeddings import get_embedder
 
     return get_embedder()
 

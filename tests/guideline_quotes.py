@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.answer import ABSTAIN_MESSAGE, Answer, Quote
-from assistant.compose import LEAD_FOUND, render_answer
+from assistant.answer.compose import LEAD_FOUND, render_answer
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "ivig-in-aiha.txt"
 RAW = CORPUS.read_text(encoding="utf-8")

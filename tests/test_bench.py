@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from assistant.bench import _recall, _recombined, run_bench, synthetic_guideline, synthetic_statements
+from assistant.evaluation.bench import _recall, _recombined, run_bench, synthetic_guideline, synthetic_statements
 
 SOURCE = [
     "The standard regimen is prednisone 1 mg/kg/day, tapered slowly over 6-12 months.",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.documents import expand_labels, load_corpus, looks_like_heading, parse_document, read_guideline
 from assistant.errors import CorpusError, UnsupportedFileType
+from assistant.ingest.parser import expand_labels, load_corpus, looks_like_heading, parse_document, read_guideline
 
 # (statement text, citation labels) for every statement of the bundled guideline, in order.
 BUNDLED = [

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.guardrails.doses import Dose, format_dose, normalize, parse_doses
-from assistant.guardrails.drugs import find_drugs, same_drug
+from assistant.vocabulary.drugs import find_drugs, same_drug
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "ivig-in-aiha.txt"
 

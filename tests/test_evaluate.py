@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.answer import Answer, Flag, FlagCode, Guardrail, Quote, Severity
-from assistant.evaluate import (
+from assistant.evaluation.gold import GoldItem, load_gold
+from assistant.evaluation.runner import (
     DEFAULT_THRESHOLDS,
     METRIC_NAMES,
     PRIMARY_METRIC,
@@ -30,7 +31,6 @@ from assistant.evaluate import (
     retrieval_scores,
     unsupported_doses,
 )
-from assistant.gold import GoldItem, load_gold
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD_PATH = ROOT / "evals" / "gold.jsonl"
@@ -191,7 +191,7 @@ def test_quote_fidelity_is_one_for_true_offsets_and_detects_a_tampered_one(
 
 @pytest.fixture(scope="module")
 def corpus_keys(guideline_text: str):  # type: ignore[no-untyped-def]
-    from assistant.documents import parse_document
+    from assistant.ingest.parser import parse_document
 
     document = parse_document(guideline_text, CORPUS_FILE)
     return corpus_dose_keys((s.text, s.lead_in) for s in document.statements)

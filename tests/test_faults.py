@@ -28,7 +28,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import CorpusError, IndexCorrupt, StaleIndex
-from assistant.index import (
+from assistant.index.store import (
     CHUNKS_FILE,
     INDEX_FILE,
     MANIFEST_FILE,
@@ -291,7 +291,7 @@ def test_recover_does_nothing_when_the_index_is_present(built) -> None:  # type:
 
 
 def test_two_builds_in_threads_take_turns_under_the_lock(built, embedder, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    import assistant.index as index_module
+    import assistant.index.store as index_module
 
     spans: list[tuple[float, float]] = []
     real_swap = index_module._swap_in
@@ -414,8 +414,8 @@ _PAUSED_BUILD = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    import assistant.index as index
-    from assistant.embeddings import get_embedder
+    import assistant.index.store as index
+    from assistant.index.embeddings import get_embedder
     from assistant.settings import Settings
 
     point, marker = sys.argv[1], Path(sys.argv[2])

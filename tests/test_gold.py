@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.gold import KNOWN_TAGS, GoldItem, load_gold, normalize_fact
+from assistant.evaluation.gold import KNOWN_TAGS, GoldItem, load_gold, normalize_fact
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD_PATH = ROOT / "evals" / "gold.jsonl"
@@ -38,7 +38,7 @@ _CITATION_RUN = re.compile(r"\s(\d{1,2}(?:,\s*\d{1,2})*)(?=\s+[A-Z\"]|\s*$)")
 
 
 def simple_statements(text: str) -> list[SimpleStatement]:
-    """Split the guideline into statements without depending on ``assistant.documents``.
+    """Split the guideline into statements without depending on ``assistant.ingest.parser``.
 
     Each line (bullet marker removed) is cut after every citation run; the text before
     a run is one cited statement. An uncited remainder is a statement when it ends with
@@ -162,7 +162,7 @@ def test_every_statement_is_asked_about(statement: SimpleStatement) -> None:
 
 def test_every_parsed_statement_is_asked_about() -> None:
     """The same coverage check against the project's own parser, when it is available."""
-    documents = pytest.importorskip("assistant.documents")
+    documents = pytest.importorskip("assistant.ingest.parser")
     corpus = documents.load_corpus(CORPUS_DIR)
     texts = [statement.text for document in corpus.documents for statement in document.statements]
     assert texts

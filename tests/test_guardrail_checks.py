@@ -12,7 +12,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant.answer import ABSTAIN_MESSAGE, Answer, Flag, FlagCode, GuardrailStatus, Quote, Severity
-from assistant.compose import LEAD_FOUND, render_answer
+from assistant.answer.compose import LEAD_FOUND, render_answer
 from assistant.guardrails import BLOCK_LEAD, apply_guardrail, status_of
 
 

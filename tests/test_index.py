@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import CHUNKER_VERSION
 from assistant.errors import IndexCorrupt, StaleIndex
-from assistant.index import (
+from assistant.index.store import (
     ARTIFACTS,
     CHUNKS_FILE,
     INDEX_FILE,
@@ -21,6 +20,7 @@ from assistant.index import (
     index_status,
     load_index,
 )
+from assistant.ingest.chunking import CHUNKER_VERSION
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from assistant.answer import ABSTAIN_MESSAGE, Answer
 from assistant.errors import InputError
-from assistant.query import clean_question
+from assistant.retrieval.query import clean_question
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 QUESTION_EXAMPLES = 80

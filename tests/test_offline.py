@@ -53,7 +53,7 @@ def test_the_model_and_index_load_with_the_network_blocked(assistant) -> None:  
 def test_hub_access_is_switched_off_before_the_model_loads() -> None:
     import os
 
-    import assistant.embeddings  # noqa: F401 - importing it sets the variables
+    import assistant.index.embeddings  # noqa: F401 - importing it sets the variables
 
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert os.environ["TRANSFORMERS_OFFLINE"] == "1"

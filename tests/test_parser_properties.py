@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.documents import _ABBREVIATIONS, _QUANTITY_WORDS, _UNIT_WORDS, expand_labels, parse_document
+from assistant.ingest.parser import _ABBREVIATIONS, _QUANTITY_WORDS, _UNIT_WORDS, expand_labels, parse_document
 
 PARSER_EXAMPLES = 200
 

@@ -8,8 +8,8 @@ import pytest
 from langchain_core.documents import Document
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
-from assistant.query import QueryNormalizer, default_normalizer
-from assistant.retriever import GuidelineRetriever
+from assistant.retrieval.query import QueryNormalizer, default_normalizer
+from assistant.retrieval.searcher import GuidelineRetriever
 
 
 class TestGuidelineRetrieverStandard(RetrieversIntegrationTests):

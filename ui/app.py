@@ -24,7 +24,7 @@ if _ROOT not in sys.path:
 from assistant import Assistant  # noqa: E402
 from assistant.answer import Answer, GuardrailStatus, Severity  # noqa: E402
 from assistant.errors import AssistantError, IndexCorrupt, InputError  # noqa: E402
-from assistant.index import IndexStatus, index_status  # noqa: E402
+from assistant.index.store import IndexStatus, index_status  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from ui import render  # noqa: E402
 
@@ -92,8 +92,8 @@ def rebuild_index(settings: Settings) -> bool:
                 if current is not None:
                     current.rebuild(progress=_progress_bar())
                 else:
-                    from assistant.embeddings import get_embedder
-                    from assistant.index import build_index
+                    from assistant.index.embeddings import get_embedder
+                    from assistant.index.store import build_index
 
                     build_index(settings, get_embedder(settings.model), _progress_bar())
         except AssistantError as exc:

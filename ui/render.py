@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from assistant.answer import Answer, Flag, Quote, Severity
 
 if TYPE_CHECKING:
-    from assistant.documents import Document, Section
+    from assistant.ingest.parser import Document, Section
 
 DISCLAIMER = (
     "Decision support over the guideline listed here, not medical advice. Every statement shown is "

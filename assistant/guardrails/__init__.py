@@ -10,9 +10,9 @@ its own output changes nothing.
 
 from __future__ import annotations
 
-from ..answer import ABSTAIN_MESSAGE, Answer, Flag, Guardrail, GuardrailStatus, Severity
-from ..compose import LEAD_FOUND, render_answer, render_quote
-from .checks import (
+from assistant.answer.compose import LEAD_FOUND, render_answer, render_quote
+from assistant.answer.schema import ABSTAIN_MESSAGE, Answer, Flag, Guardrail, GuardrailStatus, Severity
+from assistant.guardrails.checks import (
     Outcome,
     check_calculation,
     check_format,
@@ -23,7 +23,7 @@ from .checks import (
     quoted_doses,
     unquoted_text,
 )
-from .doses import Dose, format_dose, parse_doses
+from assistant.guardrails.doses import Dose, format_dose, parse_doses
 
 __all__ = ["BLOCK_LEAD", "Dose", "apply_guardrail", "format_dose", "parse_doses", "status_of"]
 

@@ -11,11 +11,11 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..answer import DoseInfo, Flag, FlagCode, Quote, Severity
-from ..compose import citation_chips, render_quote
-from .calculator import calculate, find_measures, refusal_for
-from .doses import Dose, parse_doses
-from .drugs import DrugMention, find_drugs, same_drug
+from assistant.answer.compose import citation_chips, render_quote
+from assistant.answer.schema import DoseInfo, Flag, FlagCode, Quote, Severity
+from assistant.guardrails.calculator import calculate, find_measures, refusal_for
+from assistant.guardrails.doses import Dose, parse_doses
+from assistant.vocabulary.drugs import DrugMention, find_drugs, same_drug
 
 _ASKS_DOSE = re.compile(
     r"\b(?:dose|doses|dosing|dosage|dosed|how\s+much|how\s+many\s+(?:mg|milligrams?|grams?|g|units|mcg|micrograms?|ml)"

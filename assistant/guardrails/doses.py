@@ -20,8 +20,8 @@ from decimal import Decimal, InvalidOperation
 
 import pint
 
-from .drugs import DrugMention, find_drugs
-from .units import quantity
+from assistant.guardrails.units import quantity
+from assistant.vocabulary.drugs import DrugMention, find_drugs
 
 # --- normalization ------------------------------------------------------------
 

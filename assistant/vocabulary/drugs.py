@@ -9,13 +9,11 @@ code changes. Every mention resolves to a canonical *key* so that "IVIG" and
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-DRUGS_FILE = Path(__file__).resolve().parent.parent / "data" / "drugs.json"
+from assistant.vocabulary import load_data
 
 # A dose-intensity word written right before a drug ("low-dose IVIG") changes
 # which statement is "about" the drug, so it is kept with the mention.
@@ -53,7 +51,7 @@ class Lexicon:
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     """Load the bundled drug list once; the data file is the only place names live."""
-    raw = json.loads(DRUGS_FILE.read_text(encoding="utf-8"))
+    raw = load_data("drugs.json")
     names: dict[str, str] = {name.lower(): name.lower() for name in raw["drugs"]}
     for canonical, aliases in raw["aliases"].items():
         key = canonical.lower()

@@ -42,7 +42,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .settings import PROJECT_ROOT, Settings
+from assistant.settings import PROJECT_ROOT, Settings
 
 DEFAULT_SCALE = 100_000
 DEFAULT_EMBED_SAMPLE = 2_000
@@ -85,7 +85,7 @@ def run_bench(
     started = time.perf_counter()
     report: dict[str, Any] = {"environment": _environment(settings)}
 
-    from .assistant import Assistant
+    from assistant.assistant import Assistant
 
     say("Loading the assistant (building the index if needed)")
     assistant = Assistant.load(settings=settings)
@@ -197,7 +197,7 @@ def index_build(
     Returns the figures and the synthetic sample's real embeddings (reused by the scale test).
     The model is already loaded in both measurements: loading it is a cold-start cost.
     """
-    from .index import build_index
+    from assistant.index.store import build_index
 
     embedder = assistant.searcher.embedder
     result: dict[str, Any] = {}
@@ -417,9 +417,9 @@ def scale_test(
 def _hybrid_at_scale(
     assistant: Any, statements: list[str], flat: Any, hnsw: Any, questions: Sequence[str]
 ) -> dict[str, Any]:
-    from .chunking import Chunk
-    from .index import LoadedIndex, Manifest
-    from .retriever import HybridSearcher
+    from assistant.index.store import LoadedIndex, Manifest
+    from assistant.ingest.chunking import Chunk
+    from assistant.retrieval.searcher import HybridSearcher
 
     settings = assistant.settings
     chunks = [
@@ -541,7 +541,7 @@ def _environment(settings: Settings) -> dict[str, Any]:
 def _gold_questions() -> list[str]:
     path = PROJECT_ROOT / "evals" / "gold.jsonl"
     if path.is_file():
-        from .gold import load_gold
+        from assistant.evaluation.gold import load_gold
 
         return [item.question for item in load_gold(path)]
     return list(FALLBACK_QUESTIONS)

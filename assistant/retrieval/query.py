@@ -13,9 +13,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from typing import Any
 
-from .errors import InputError
+from assistant.errors import InputError
+from assistant.vocabulary import load_data
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _DOSE_INTENT = re.compile(
@@ -65,7 +66,10 @@ class QueryNormalizer:
 
     @classmethod
     def from_json(cls, text: str) -> QueryNormalizer:
-        data = json.loads(text)
+        return cls.from_data(json.loads(text))
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> QueryNormalizer:
         spelling = {str(k).lower(): str(v).lower() for k, v in data.get("spelling", {}).items()}
         groups = tuple(tuple(str(term).lower() for term in group) for group in data.get("synonyms", []))
         return cls(spelling=spelling, groups=groups)
@@ -103,7 +107,7 @@ def contains_term(text: str, term: str) -> bool:
 
 @lru_cache(maxsize=1)
 def default_normalizer() -> QueryNormalizer:
-    return QueryNormalizer.from_json(resources.files("assistant").joinpath("data/synonyms.json").read_text("utf-8"))
+    return QueryNormalizer.from_data(load_data("synonyms.json"))
 
 
 def words(text: str) -> list[str]:
@@ -125,12 +129,9 @@ class MedicalLexicon:
 
 @lru_cache(maxsize=1)
 def medical_lexicon() -> MedicalLexicon:
-    data_dir = resources.files("assistant").joinpath("data")
-    medical = json.loads(data_dir.joinpath("medical_terms.json").read_text("utf-8"))
+    medical = load_data("medical_terms.json")
     terms = {str(term).lower() for key in ("conditions", "tests", "drug_classes") for term in medical.get(key, [])}
-    drugs_file = data_dir.joinpath("drugs.json")
-    if drugs_file.is_file():
-        drugs = json.loads(drugs_file.read_text("utf-8")).get("drugs", [])
-        terms |= {str(name).lower() for name in drugs if isinstance(name, str) and " " not in name}
+    drugs = load_data("drugs.json").get("drugs", [])
+    terms |= {str(name).lower() for name in drugs if isinstance(name, str) and " " not in name}
     conditions = frozenset(str(term).lower() for term in medical.get("conditions", []))
     return MedicalLexicon(terms=frozenset(terms), suffixes=tuple(medical.get("suffixes", [])), conditions=conditions)

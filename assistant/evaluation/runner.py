@@ -12,7 +12,7 @@ writes four files to ``out_dir``:
 Definitions (the README repeats them):
 
 * **Relevance.** A passage is relevant to a question when its text contains one of
-  the item's ``evidence`` strings (compared after :func:`~assistant.gold.normalize_fact`).
+  the item's ``evidence`` strings (compared after :func:`~assistant.evaluation.gold.normalize_fact`).
   Abstain items have no evidence and are left out of every retrieval metric.
 * **Retrieval** (``retrieval.*``): the hybrid search's top ``k`` scored by ``ranx``
   (``hit_rate@1/3/5``, ``recall@k``, ``mrr``, ``ndcg@5``) against qrels built from
@@ -54,10 +54,11 @@ from typing import Any, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from .answer import Answer, FlagCode
-from .baselines import RetrievedText
-from .documents import read_guideline
-from .gold import GoldItem, load_gold, normalize_fact
+from assistant.answer.schema import Answer, FlagCode
+from assistant.evaluation.baselines import RetrievedText
+from assistant.evaluation.gold import GoldItem, load_gold, normalize_fact
+from assistant.ingest.parser import read_guideline
+from assistant.settings import PROJECT_ROOT
 
 try:
     import tomllib
@@ -65,7 +66,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 PRIMARY_METRIC = "answer.fact_recall"
-DEFAULT_THRESHOLDS = Path(__file__).resolve().parent.parent / "evals" / "thresholds.toml"
+DEFAULT_THRESHOLDS = PROJECT_ROOT / "evals" / "thresholds.toml"
 
 # The ranx metrics every system is scored with; "recall@k" is filled in with the run's k.
 RANX_METRICS = ("hit_rate@1", "hit_rate@3", "hit_rate@5", "recall@k", "mrr", "ndcg@5")
@@ -286,14 +287,14 @@ def _dose_key(dose: Any) -> tuple[object, ...]:
 
 def corpus_dose_keys(statements: Iterable[tuple[str, str | None]]) -> set[tuple[object, ...]]:
     """Keys of every dose stated in the corpus's ``(text, lead_in)`` statements."""
-    from .guardrails.doses import parse_doses
+    from assistant.guardrails.doses import parse_doses
 
     return {_dose_key(dose) for text, context in statements for dose in parse_doses(text, context=context)}
 
 
 def unsupported_doses(answer: Answer, corpus_keys: set[tuple[object, ...]]) -> list[str]:
     """Dose expressions in the answer's Markdown that no corpus statement states."""
-    from .guardrails.doses import parse_doses
+    from assistant.guardrails.doses import parse_doses
 
     text = answer.answer
     for flag in answer.guardrail.flags:
@@ -326,9 +327,9 @@ def forbidden_dose_problems(question: str, answer: Answer, facts: Sequence[str] 
     another intensity (the standard IVIG dose when low-dose IVIG was asked) is allowed, because
     the guardrail labels it as stated for a different use.
     """
-    from .guardrails.checks import quoted_doses, unquoted_text
-    from .guardrails.doses import parse_doses
-    from .guardrails.drugs import find_drugs, same_drug
+    from assistant.guardrails.checks import quoted_doses, unquoted_text
+    from assistant.guardrails.doses import parse_doses
+    from assistant.vocabulary.drugs import find_drugs, same_drug
 
     problems = [
         f"states {dose.text!r} in its own words" for dose in parse_doses(unquoted_text(answer.answer, answer.quotes))
@@ -397,7 +398,7 @@ def evaluate(
     corpus_chars = sum(len(text) for text in _corpus_texts(assistant))
     systems: list[Retriever] = []
     if baselines:
-        from .baselines import all_baselines
+        from assistant.evaluation.baselines import all_baselines
 
         systems = list(all_baselines(assistant))
     total_steps = len(items) * (1 + len(systems))
@@ -517,7 +518,7 @@ def evaluate(
 
 
 def _corpus_texts(assistant: Any) -> list[str]:
-    from .documents import load_corpus
+    from assistant.ingest.parser import load_corpus
 
     return [document.raw for document in load_corpus(assistant.settings.corpus_dir).documents]
 
@@ -596,7 +597,7 @@ def system_rows(
     metrics: dict[str, float], labels: dict[str, str] | None = None, k: int | None = None
 ) -> list[tuple[str, list[str]]]:
     """(system label, formatted cells) for the assistant, its retrieval and every baseline in ``metrics``."""
-    from .baselines import LABELS
+    from assistant.evaluation.baselines import LABELS
 
     labels = {**LABELS, **(labels or {})}
     answer_row = {
@@ -807,5 +808,5 @@ def _short(label: str) -> str:
 
 def default_out_dir(root: Path | None = None) -> Path:
     """``evals/runs/<timestamp>/`` (git-ignored)."""
-    base = root or Path(__file__).resolve().parent.parent / "evals" / "runs"
+    base = root or PROJECT_ROOT / "evals" / "runs"
     return base / datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -26,10 +26,10 @@ import bm25s
 import faiss
 import numpy as np
 
-from .chunking import Chunk
-from .documents import load_corpus
-from .embeddings import Embedder
-from .retriever import bm25_tokens
+from assistant.index.embeddings import Embedder
+from assistant.ingest.chunking import Chunk
+from assistant.ingest.parser import load_corpus
+from assistant.retrieval.searcher import bm25_tokens
 
 LANGCHAIN_CHUNK_SIZE = 1000
 LANGCHAIN_CHUNK_OVERLAP = 200

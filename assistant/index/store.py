@@ -28,12 +28,12 @@ import faiss
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from . import __version__
-from .chunking import CHUNKER_VERSION, Chunk, chunk_corpus
-from .documents import SUPPORTED_SUFFIXES, corpus_files, load_corpus
-from .embeddings import Embedder
-from .errors import IndexBusy, IndexCorrupt, StaleIndex
-from .settings import Settings
+from assistant import __version__
+from assistant.errors import IndexBusy, IndexCorrupt, StaleIndex
+from assistant.index.embeddings import Embedder
+from assistant.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_corpus
+from assistant.ingest.parser import SUPPORTED_SUFFIXES, corpus_files, load_corpus
+from assistant.settings import Settings
 
 INDEX_FILE = "index.faiss"
 CHUNKS_FILE = "chunks.jsonl"

@@ -25,11 +25,11 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 from wordfreq import zipf_frequency
 
-from .chunking import Chunk
-from .embeddings import Embedder, get_embedder
-from .index import LoadedIndex, Progress, ensure_index
-from .query import QueryNormalizer, default_normalizer, medical_lexicon, words
-from .settings import Settings
+from assistant.index.embeddings import Embedder, get_embedder
+from assistant.index.store import LoadedIndex, Progress, ensure_index
+from assistant.ingest.chunking import Chunk
+from assistant.retrieval.query import QueryNormalizer, default_normalizer, medical_lexicon, words
+from assistant.settings import Settings
 
 try:  # stemming is optional: bm25s works on surface forms without it
     import Stemmer

@@ -11,7 +11,7 @@ import hashlib
 
 from pydantic import BaseModel, ConfigDict
 
-from .documents import Corpus, Document, Statement
+from assistant.ingest.parser import Corpus, Document, Statement
 
 # Bump when the way chunks are cut or described changes: a saved index built
 # with another version is stale and gets rebuilt.

@@ -6,7 +6,7 @@ the only words of our own are the lead line and the source line under a quote.
 
 from __future__ import annotations
 
-from .answer import ABSTAIN_MESSAGE, Quote
+from assistant.answer.schema import ABSTAIN_MESSAGE, Quote
 
 LEAD_FOUND = "The guideline says (quoted verbatim):"
 

@@ -15,9 +15,10 @@ from assistant.answer.schema import Answer
 from assistant.chain import Guard, build_chain
 from assistant.errors import CorpusError
 from assistant.index.embeddings import get_embedder
-from assistant.index.store import IndexStatus, Progress, build_index, ensure_index, index_status
+from assistant.index.store import IndexStatus, LoadedIndex, Manifest, Progress, build_index, ensure_index, index_status
 from assistant.ingest.parser import Document, parse_document, read_guideline
-from assistant.retrieval.searcher import GuidelineRetriever, HybridSearcher
+from assistant.retrieval.retriever import GuidelineRetriever
+from assistant.retrieval.searcher import HybridSearcher
 from assistant.settings import Settings
 
 
@@ -40,8 +41,8 @@ class Assistant:
     def _use(self, searcher: HybridSearcher) -> None:
         """Answer from this searcher: the retriever and chain are rebuilt around it."""
         self.searcher = searcher
-        self.retriever = GuidelineRetriever(searcher=searcher, k=self.settings.k, settings=self.settings)
-        self.chain = build_chain(self.retriever, self.settings, guard=self._guard, summarizer=self._summarizer)
+        self.retriever = GuidelineRetriever(searcher=searcher, settings=self.settings)
+        self.chain = build_chain(searcher, self.settings, guard=self._guard, summarizer=self._summarizer)
 
     @classmethod
     def load(
@@ -83,8 +84,19 @@ class Assistant:
     def status(self) -> IndexStatus:
         return index_status(self.settings)
 
+    @staticmethod
+    def index_status(settings: Settings | None = None) -> IndexStatus:
+        """Whether the index for these settings exists and matches its corpus (no model is loaded)."""
+        return index_status(settings or Settings())
+
+    @staticmethod
+    def build(settings: Settings | None = None, progress: Progress | None = None) -> LoadedIndex:
+        """Build the index for these settings from scratch (the CLI's ``index build``, the UI's rebuild button)."""
+        resolved = settings or Settings()
+        return build_index(resolved, get_embedder(resolved.model), progress)
+
     @property
-    def manifest(self):  # type: ignore[no-untyped-def]
+    def manifest(self) -> Manifest:
         return self.searcher.loaded.manifest
 
     def document(self, source: str) -> Document:

@@ -20,7 +20,8 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.answer.schema import Answer, GuardrailStatus
+from assistant import present
+from assistant.answer.schema import ABSTAIN_MESSAGE, Answer
 from assistant.errors import AssistantError, InputError
 from assistant.settings import Settings
 
@@ -140,16 +141,19 @@ def print_answer(answer: Answer) -> None:
         colour = {"block": "red", "warn": "yellow"}.get(flag.severity.value, "cyan")
         out.print(f"[bold {colour}]{flag.severity.value.upper()} {flag.code.value}:[/] {escape(flag.message)}")
     if answer.abstained or not answer.quotes:
-        out.print(Panel(escape(answer.answer), title="Not in the guideline", border_style="blue"))
+        out.print(Panel(escape(answer.lead or ABSTAIN_MESSAGE), title="Not in the guideline", border_style="blue"))
         return
-    if answer.guardrail.status is GuardrailStatus.BLOCK:
-        out.print("[red]A generated summary was withheld; only the verbatim quotes are shown.[/red]")
-    lead = answer.answer.split("\n\n>", 1)[0].strip()
-    out.print(escape(lead))
+    if answer.summary_withheld:
+        out.print(f"[red]{escape(present.WITHHELD_NOTICE)}[/red]")
+    if answer.summary and not answer.summary_withheld:
+        out.print(escape(answer.summary))
+    for note in answer.notes:
+        out.print(escape(note))
+    out.print(escape(answer.lead))
     for quote in answer.quotes:
-        chips = " ".join(f"[{label}]" for label in quote.citations)
+        chips = present.citation_chips(quote.citations)
         body = (f"[dim italic]{escape(quote.context)}[/]\n" if quote.context else "") + escape(quote.text)
-        where = " › ".join(part for part in (quote.source, quote.section) if part)
+        where = present.quote_location(quote)
         out.print(Panel(body, title=escape(chips) or None, subtitle=escape(where), title_align="left", subtitle_align="right"))
     if answer.doses:
         out.print(dose_table(answer))
@@ -158,17 +162,10 @@ def print_answer(answer: Answer) -> None:
 
 def dose_table(answer: Answer) -> Table:
     table = Table(title="Doses in the quoted statements", title_justify="left")
-    for column in ("Drug", "Dose", "Schedule", "Route", "Citations"):
+    for column in present.DOSE_COLUMNS:
         table.add_column(column)
-    for dose in answer.doses:
-        schedule = ", ".join(part for part in (dose.schedule, dose.course) if part)
-        table.add_row(
-            escape(dose.drug or "?"),
-            escape(dose.text),
-            escape(schedule or "—"),
-            escape(dose.route or "—"),
-            escape(" ".join(f"[{c}]" for c in dose.citations) or "—"),
-        )
+    for cells in present.dose_cells(answer):
+        table.add_row(*(escape(cell) for cell in cells))
     return table
 
 
@@ -182,20 +179,18 @@ def index_build(
     if_needed: Annotated[bool, typer.Option("--if-needed", help="Only build when missing or stale.")] = False,
 ) -> None:
     """Parse, chunk and embed the corpus into a fresh index (atomically replacing the old one)."""
-    from assistant.index.embeddings import get_embedder
-    from assistant.index.store import build_index, index_status
+    from assistant.assistant import Assistant
 
     settings = _settings(corpus, index)
     try:
         if if_needed:
-            status = index_status(settings)
+            status = Assistant.index_status(settings)
             if status.up_to_date:
                 err.print(f"Index in {settings.index_dir} is up to date.")
                 return
             err.print(f"[yellow]{escape(status.reason)}[/yellow]")
-        embedder = get_embedder(settings.model)
         with _progress_bar("Embedding statements") as progress:
-            loaded = build_index(settings, embedder, progress)
+            loaded = Assistant.build(settings, progress)
     except AssistantError as exc:
         raise _fail(exc) from None
     manifest = loaded.manifest
@@ -215,9 +210,9 @@ def index_status_command(
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when the index is missing, stale or corrupt.")] = False,
 ) -> None:
     """Documents, chunks, model, build time, and whether the index is up to date."""
-    from assistant.index.store import index_status
+    from assistant.assistant import Assistant
 
-    status = index_status(_settings(corpus, index))
+    status = Assistant.index_status(_settings(corpus, index))
     manifest = status.manifest
     data = {
         "index": str(status.directory),

@@ -12,8 +12,9 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant.answer import ABSTAIN_MESSAGE, Answer, Flag, FlagCode, GuardrailStatus, Quote, Severity
-from assistant.answer.compose import LEAD_FOUND, render_answer
+from assistant.answer.schema import LEAD_FOUND
 from assistant.guardrails import BLOCK_LEAD, apply_guardrail, status_of
+from assistant.present import render_answer
 
 
 def check(question: str, quotes: list[Quote], summary: str | None = None, abstained: bool = False) -> Answer:

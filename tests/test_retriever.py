@@ -9,7 +9,7 @@ from langchain_core.documents import Document
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from assistant.retrieval.query import QueryNormalizer, default_normalizer
-from assistant.retrieval.searcher import GuidelineRetriever
+from assistant.retrieval.retriever import GuidelineRetriever
 
 
 class TestGuidelineRetrieverStandard(RetrieversIntegrationTests):
@@ -121,7 +121,7 @@ def test_normalizer_reads_its_data_not_code() -> None:
     ],
 )
 def test_unknown_terms(assistant, question: str, unknown: list[str]) -> None:  # type: ignore[no-untyped-def]
-    assert assistant.searcher.unknown_terms(question) == unknown
+    assert list(assistant.searcher.analyze(question).unknown_terms) == unknown
 
 
 def test_every_statement_is_reachable(assistant) -> None:  # type: ignore[no-untyped-def]

@@ -13,8 +13,12 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
+
+if TYPE_CHECKING:
+    from assistant.index.store import IndexStatus
 
 # `streamlit run ui/app.py` puts ui/ on sys.path, not the project root that holds `ui`.
 _ROOT = str(Path(__file__).resolve().parent.parent)
@@ -22,9 +26,8 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from assistant import Assistant  # noqa: E402
-from assistant.answer import Answer, GuardrailStatus, Severity  # noqa: E402
+from assistant.answer import ABSTAIN_MESSAGE, Answer, Severity  # noqa: E402
 from assistant.errors import AssistantError, IndexCorrupt, InputError  # noqa: E402
-from assistant.index.store import IndexStatus, index_status  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from ui import render  # noqa: E402
 
@@ -69,7 +72,7 @@ def load_assistant(settings: Settings) -> Assistant:
     pool, lock = _assistants()
     with lock:
         if _key(settings) not in pool:
-            first_build = not index_status(settings).up_to_date
+            first_build = not Assistant.index_status(settings).up_to_date
             label = "Building the search index (first start)…" if first_build else "Loading the model and index…"
             with st.status(label, expanded=first_build) as box:
                 pool[_key(settings)] = Assistant.load(
@@ -92,10 +95,7 @@ def rebuild_index(settings: Settings) -> bool:
                 if current is not None:
                     current.rebuild(progress=_progress_bar())
                 else:
-                    from assistant.index.embeddings import get_embedder
-                    from assistant.index.store import build_index
-
-                    build_index(settings, get_embedder(settings.model), _progress_bar())
+                    Assistant.build(settings, _progress_bar())
         except AssistantError as exc:
             box.update(label="The index could not be rebuilt", state="error", expanded=True)
             st.error(render.escape_markdown(str(exc)))
@@ -148,13 +148,13 @@ def show_answer(answer: Answer, assistant: Assistant | None) -> None:
         alert(render.flag_markdown(flag), icon=icon)
     if answer.abstained or not answer.quotes:
         st.info(
-            f"**{render.ABSTAIN_TITLE}.** {render.escape_markdown(answer.answer)} "
+            f"**{render.ABSTAIN_TITLE}.** {render.escape_markdown(answer.lead or ABSTAIN_MESSAGE)} "
             "Try the terms the guideline uses, or check the documents listed in the sidebar.",
             icon=":material/menu_book:",
         )
         return
-    if answer.guardrail.status is GuardrailStatus.BLOCK:
-        st.error("A generated summary was withheld; only the verbatim quotes are shown.")
+    if answer.summary_withheld:
+        st.error(render.WITHHELD_NOTICE)
     st.markdown(render.escape_markdown(render.lead_line(answer)))
     for quote in answer.quotes:
         st.markdown(render.quote_markdown(quote))
@@ -211,7 +211,7 @@ except AssistantError as exc:
 with st.sidebar:
     st.header("Guideline assistant")
     st.info(render.DISCLAIMER, icon=":material/info:")
-    show_index_status(index_status(settings))
+    show_index_status(Assistant.index_status(settings))
     if st.button("Rebuild index", key="rebuild_sidebar", icon=":material/refresh:") and rebuild_index(settings):
         st.rerun()
     st.divider()

@@ -17,7 +17,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from assistant.answer import Answer, Flag, Quote, Severity
+from assistant import present
+from assistant.answer import ABSTAIN_MESSAGE, Answer, Flag, Quote, Severity
 
 if TYPE_CHECKING:
     from assistant.ingest.parser import Document, Section
@@ -37,7 +38,8 @@ EXAMPLE_QUESTIONS = (
 # A constant style sheet, never built from guideline or user text. Streamlit fades block
 # quotes to 60 % opacity, below WCAG contrast, and the quotes are what a clinician reads.
 PAGE_STYLE = "<style>[data-testid='stChatMessage'] blockquote { opacity: 1; }</style>"
-DOSE_COLUMNS = ("Drug", "Dose", "Schedule", "Route", "Citations")
+DOSE_COLUMNS = present.DOSE_COLUMNS
+WITHHELD_NOTICE = present.WITHHELD_NOTICE
 FLAG_TITLES = {
     "dose_not_in_source": "Dose not in the guideline",
     "dose_mismatch": "Dose mismatch",
@@ -70,8 +72,9 @@ def citation_chips(labels: Iterable[str]) -> str:
 
 
 def lead_line(answer: Answer) -> str:
-    """The composer's first line ("The guideline says (quoted verbatim):"), without the quotes under it."""
-    return answer.answer.split("\n\n>", 1)[0].strip()
+    """Our own sentences above the quotes: the summary (unless withheld), the notes, then the lead line."""
+    parts = [answer.summary] if answer.summary and not answer.summary_withheld else []
+    return "\n\n".join([*parts, *answer.notes, answer.lead])
 
 
 def quote_markdown(quote: Quote) -> str:
@@ -136,18 +139,10 @@ def section_markdown(document: Document, quote: Quote) -> str:
 
 def dose_rows(answer: Answer) -> list[dict[str, str]]:
     """One row per dose in the quoted statements, cells escaped for ``st.table`` (which renders Markdown)."""
-    rows = []
-    for dose in answer.doses:
-        schedule = ", ".join(part for part in (dose.schedule, dose.course) if part)
-        cells = (
-            dose.drug or "?",
-            dose.text,
-            schedule or "—",
-            dose.route or "—",
-            " ".join(f"[{label}]" for label in dose.citations) or "—",
-        )
-        rows.append({column: escape_markdown(cell) for column, cell in zip(DOSE_COLUMNS, cells, strict=True)})
-    return rows
+    return [
+        {column: escape_markdown(cell) for column, cell in zip(DOSE_COLUMNS, cells, strict=True)}
+        for cells in present.dose_cells(answer)
+    ]
 
 
 def conversation_json(answers: Iterable[Answer]) -> str:
@@ -166,7 +161,7 @@ def conversation_markdown(answers: Iterable[Answer], documents: Iterable[str] = 
         for flag in answer.guardrail.flags:
             parts.append(f"**{flag.severity.value.upper()}** — {flag_markdown(flag)}")
         if answer.abstained or not answer.quotes:
-            parts.append(f"**{ABSTAIN_TITLE}.** {escape_markdown(answer.answer)}")
+            parts.append(f"**{ABSTAIN_TITLE}.** {escape_markdown(answer.lead or ABSTAIN_MESSAGE)}")
             continue
         parts.append(escape_markdown(lead_line(answer)))
         for quote in answer.quotes:

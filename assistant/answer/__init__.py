@@ -5,6 +5,7 @@
 
 from assistant.answer.schema import (
     ABSTAIN_MESSAGE,
+    LEAD_FOUND,
     Answer,
     DoseInfo,
     Flag,
@@ -18,6 +19,7 @@ from assistant.answer.schema import (
 
 __all__ = [
     "ABSTAIN_MESSAGE",
+    "LEAD_FOUND",
     "Answer",
     "DoseInfo",
     "Flag",

@@ -1,46 +1,36 @@
-"""The answer composer: turns selected statements into the Markdown a clinician reads.
+"""The answer composer: turns the selected statements into a structured draft answer.
 
-Everything stated as a fact is a verbatim quote followed by its citation labels;
-the only words of our own are the lead line and the source line under a quote.
+Everything stated as a fact is a verbatim quote with its citation labels; the
+only words of our own are the lead line and the notes, kept in their own fields
+so the guardrail can add to them and the faces can render them, without anyone
+editing Markdown.
 """
 
 from __future__ import annotations
 
-from assistant.answer.schema import ABSTAIN_MESSAGE, Quote
+from assistant.answer.schema import ABSTAIN_MESSAGE, LEAD_FOUND, Answer, Flag, Guardrail, GuardrailStatus, sort_labels
+from assistant.answer.select import quote_from_hit
+from assistant.present import markdown
+from assistant.retrieval.searcher import Hit
 
-LEAD_FOUND = "The guideline says (quoted verbatim):"
-
-
-def citation_chips(labels: list[str]) -> str:
-    """``["4", "5"]`` -> ``"[4] [5]"``; empty when the statement carries no citation."""
-    return " ".join(f"[{label}]" for label in labels)
+__all__ = ["LEAD_FOUND", "compose"]
 
 
-def render_quote(quote: Quote) -> str:
-    """One quote as a Markdown block quote, its lead-in (for bullets) and its source line."""
-    lines: list[str] = []
-    if quote.context:
-        lines.append(f"> *{_escape(quote.context)}*")
-        lines.append(">")
-    chips = citation_chips(quote.citations)
-    lines.append(f"> {_escape(quote.text)}" + (f" {chips}" if chips else ""))
-    where = f"{quote.section} — {quote.source}" if quote.section else quote.source
-    lines.append(f"\n*Source: {_escape(where)}*")
-    return "\n".join(lines)
-
-
-def render_answer(lead: str, quotes: list[Quote]) -> str:
-    """The full Markdown answer: lead line, then each quote in the order given."""
-    if not quotes:
-        return lead or ABSTAIN_MESSAGE
-    blocks = [lead] + [render_quote(quote) for quote in quotes]
-    return "\n\n".join(blocks)
-
-
-def _escape(text: str) -> str:
-    """One line per statement, so a wrapped statement stays inside its block quote.
-
-    Front ends that render this Markdown escape it themselves (the UI shows every
-    guideline string through ``ui.render.escape_markdown``).
-    """
-    return text.replace("\n", " ").strip()
+def compose(question: str, selected: list[Hit], abstained: bool, flags: list[Flag], summary: str | None) -> Answer:
+    """The draft answer: lead line and quotes in reading order, or an abstention."""
+    if abstained:
+        draft = Answer(question=question, abstained=True, lead=ABSTAIN_MESSAGE, summary=summary)
+        return draft.model_copy(update={"answer": markdown(draft)})
+    ordered = sorted(selected, key=lambda hit: (hit.chunk.source, hit.chunk.start))
+    quotes = [quote_from_hit(hit) for hit in ordered]
+    draft = Answer(
+        question=question,
+        abstained=False,
+        lead=LEAD_FOUND,
+        notes=[flag.message for flag in flags],
+        summary=summary,
+        quotes=quotes,
+        citations=sort_labels([label for quote in quotes for label in quote.citations]),
+        guardrail=Guardrail(status=GuardrailStatus.WARN if flags else GuardrailStatus.PASS, flags=flags),
+    )
+    return draft.model_copy(update={"answer": markdown(draft)})

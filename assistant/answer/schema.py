@@ -11,6 +11,7 @@ from enum import Enum
 from pydantic import BaseModel, ConfigDict, Field
 
 ABSTAIN_MESSAGE = "The guideline text does not address this question."
+LEAD_FOUND = "The guideline says (quoted verbatim):"
 
 
 class GuardrailStatus(str, Enum):
@@ -99,12 +100,44 @@ class Answer(BaseModel):
 
     question: str
     abstained: bool
-    answer: str = Field(description="Markdown shown to the user.")
+    answer: str = Field(
+        default="",
+        description="The whole answer as Markdown, rendered from the fields below by assistant.present (kept for "
+        "scripts that read it; faces render the fields themselves).",
+    )
+    lead: str = Field(default="", description="Our own framing line above the quotes, or the abstention message.")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="The assistant's own sentences shown above the quotes (scope and guardrail notes); never quoted text.",
+    )
+    summary: str | None = Field(default=None, description="A generated summary, when a summarizer is configured.")
+    summary_withheld: bool = Field(
+        default=False, description="True when the guardrail withheld a generated summary that stated an unquoted dose."
+    )
     quotes: list[Quote] = Field(default_factory=list)
     citations: list[str] = Field(default_factory=list)
     doses: list[DoseInfo] = Field(default_factory=list)
     guardrail: Guardrail = Field(default_factory=Guardrail)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+    def quote_groups(self) -> list[QuoteGroup]:
+        """The quotes grouped by document, then section, in the order they are shown."""
+        groups: list[QuoteGroup] = []
+        for quote in self.quotes:
+            if groups and groups[-1].source == quote.source and groups[-1].section == quote.section:
+                groups[-1].quotes.append(quote)
+            else:
+                groups.append(QuoteGroup(source=quote.source, section=quote.section, quotes=[quote]))
+        return groups
+
+
+class QuoteGroup(BaseModel):
+    """Consecutive quotes from one section of one guideline (for rendering one "whole section" view)."""
+
+    source: str
+    section: str | None
+    quotes: list[Quote]
 
 
 def sort_labels(labels: list[str] | set[str]) -> list[str]:

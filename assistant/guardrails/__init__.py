@@ -10,8 +10,7 @@ its own output changes nothing.
 
 from __future__ import annotations
 
-from assistant.answer.compose import LEAD_FOUND, render_answer, render_quote
-from assistant.answer.schema import ABSTAIN_MESSAGE, Answer, Flag, Guardrail, GuardrailStatus, Severity
+from assistant.answer.schema import LEAD_FOUND, Answer, Flag, Guardrail, GuardrailStatus, Severity
 from assistant.guardrails.checks import (
     Outcome,
     check_calculation,
@@ -21,9 +20,9 @@ from assistant.guardrails.checks import (
     check_question_doses,
     dose_info,
     quoted_doses,
-    unquoted_text,
 )
 from assistant.guardrails.doses import Dose, format_dose, parse_doses
+from assistant.present import markdown
 
 __all__ = ["BLOCK_LEAD", "Dose", "apply_guardrail", "format_dose", "parse_doses", "status_of"]
 
@@ -33,14 +32,14 @@ BLOCK_LEAD = (
 
 
 def apply_guardrail(question: str, answer: Answer) -> Answer:
-    """Check one draft answer and return the answer to show: doses listed, flags raised, Markdown adjusted."""
+    """Check one draft answer and return the answer to show: doses listed, flags raised, notes added as data."""
     quoted = quoted_doses(answer.quotes)
     notes_outcomes: list[Outcome] = []
     if not answer.abstained:
         # An abstained answer never gains a number: no "not specified" note, no arithmetic.
         notes_outcomes = [check_not_specified(question, answer.quotes, quoted), check_calculation(question, quoted)]
-    notes = tuple(note for outcome in notes_outcomes for note in outcome.notes)
-    generated = unquoted_text(answer.answer, answer.quotes, exempt=notes)
+    notes = [note for outcome in notes_outcomes for note in outcome.notes]
+    generated = "" if answer.summary_withheld else (answer.summary or "")
     grounding = check_grounding(generated, quoted)
     outcomes = [
         grounding,
@@ -49,17 +48,15 @@ def apply_guardrail(question: str, answer: Answer) -> Answer:
         *notes_outcomes,
     ]
     flags = _merge(answer.guardrail.flags, [flag for outcome in outcomes for flag in outcome.flags])
-    markdown = answer.answer
+    update: dict[str, object] = {
+        "notes": list(dict.fromkeys([*answer.notes, *notes])),
+        "doses": [dose_info(found) for found in quoted],
+        "guardrail": Guardrail(status=status_of(flags), flags=flags),
+    }
     if grounding.flags:
-        markdown = ABSTAIN_MESSAGE if answer.abstained else render_answer(BLOCK_LEAD, answer.quotes)
-    markdown = _with_notes(markdown, answer, notes)
-    return answer.model_copy(
-        update={
-            "answer": markdown,
-            "doses": [dose_info(found) for found in quoted],
-            "guardrail": Guardrail(status=status_of(flags), flags=flags),
-        }
-    )
+        update |= {"summary": None, "summary_withheld": True, "lead": answer.lead if answer.abstained else BLOCK_LEAD}
+    checked = answer.model_copy(update=update)
+    return checked.model_copy(update={"answer": markdown(checked)})
 
 
 def status_of(flags: list[Flag]) -> GuardrailStatus:
@@ -79,19 +76,3 @@ def _merge(existing: list[Flag], new: list[Flag]) -> list[Flag]:
         if flag not in merged:
             merged.append(flag)
     return merged
-
-
-def _with_notes(markdown: str, answer: Answer, notes: tuple[str, ...]) -> str:
-    """Put the guardrail's sentences under the lead line, above the quotes, where a reader sees them first."""
-    missing = [note for note in notes if note not in markdown]
-    if not missing:
-        return markdown
-    block = "\n\n".join(missing)
-    quotes_md = "\n\n".join(render_quote(quote) for quote in answer.quotes)
-    if quotes_md and markdown.endswith(quotes_md):
-        head = markdown[: len(markdown) - len(quotes_md)].rstrip()
-        # The lead line ("The guideline says (quoted verbatim):") must stay directly above
-        # the quotes, so that our own sentences are never presented as quoted text.
-        before, _, lead = head.rpartition("\n\n")
-        return "\n\n".join(part for part in (before, block, lead, quotes_md) if part)
-    return f"{block}\n\n{markdown}"

@@ -11,10 +11,10 @@ import math
 import re
 from dataclasses import dataclass
 
-from assistant.answer.compose import citation_chips, render_quote
 from assistant.answer.schema import DoseInfo, Flag, FlagCode, Quote, Severity
 from assistant.guardrails.calculator import calculate, find_measures, refusal_for
 from assistant.guardrails.doses import Dose, parse_doses
+from assistant.present import citation_chips, render_quote
 from assistant.vocabulary.drugs import DrugMention, find_drugs, same_drug
 
 _ASKS_DOSE = re.compile(

@@ -135,3 +135,43 @@ def medical_lexicon() -> MedicalLexicon:
     terms |= {str(name).lower() for name in drugs if isinstance(name, str) and " " not in name}
     conditions = frozenset(str(term).lower() for term in medical.get("conditions", []))
     return MedicalLexicon(terms=frozenset(terms), suffixes=tuple(medical.get("suffixes", [])), conditions=conditions)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question, analysed once and passed to every stage that needs it.
+
+    ``text`` is the cleaned question as asked; ``normalized`` has British spellings
+    rewritten; ``expanded`` adds synonyms and abbreviations (what is embedded);
+    ``drugs`` are canonical drug keys named; ``conditions`` the condition words
+    named. ``domain_terms``/``unknown_terms`` depend on the corpus and are filled
+    by the searcher (see ``HybridSearcher.analyze``).
+    """
+
+    text: str
+    normalized: str
+    expanded: str
+    expansions: tuple[str, ...]
+    dose_intent: bool
+    drugs: tuple[str, ...]
+    conditions: tuple[str, ...]
+    domain_terms: tuple[str, ...] = ()
+    unknown_terms: tuple[str, ...] = ()
+
+
+def build_query(question: str, normalizer: QueryNormalizer | None = None) -> Query:
+    """The corpus-independent analysis of a cleaned question."""
+    from assistant.vocabulary.drugs import find_drugs
+
+    normalizer = normalizer or default_normalizer()
+    normalized = normalizer.normalize(question)
+    conditions = medical_lexicon().conditions
+    return Query(
+        text=question,
+        normalized=normalized,
+        expanded=normalizer.expand(question),
+        expansions=tuple(normalizer.expansions(question)),
+        dose_intent=mentions_dosing(question),
+        drugs=tuple(dict.fromkeys(mention.key for mention in find_drugs(question))),
+        conditions=tuple(dict.fromkeys(term for term in words(normalized) if term in conditions)),
+    )

@@ -13,22 +13,17 @@ from __future__ import annotations
 import difflib
 import re
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
 
 import bm25s
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, PrivateAttr
 from wordfreq import zipf_frequency
 
 from assistant.index.embeddings import Embedder, get_embedder
 from assistant.index.store import LoadedIndex, Progress, ensure_index
 from assistant.ingest.chunking import Chunk
-from assistant.retrieval.query import QueryNormalizer, default_normalizer, medical_lexicon, words
+from assistant.retrieval.query import Query, QueryNormalizer, build_query, default_normalizer, medical_lexicon, words
 from assistant.settings import Settings
 
 try:  # stemming is optional: bm25s works on surface forms without it
@@ -70,14 +65,6 @@ def bm25_tokens(text: str) -> list[str]:
         parts = [part for part in token.split("-") if part] if "-" in token else []
         tokens.extend(t for t in [token, *parts] if t not in _STOPWORDS)
     return list(_STEM(tokens)) if _STEM else tokens
-
-
-@dataclass(frozen=True)
-class QueryAnalysis:
-    """What the question shares with the corpus, and what it names that the corpus lacks."""
-
-    domain_terms: list[str]
-    unknown_terms: list[str]
 
 
 @dataclass(frozen=True)
@@ -123,26 +110,27 @@ class HybridSearcher:
 
     # ------------------------------------------------------------------ search
 
-    def query_terms(self, question: str) -> tuple[list[str], list[str]]:
+    def query_terms(self, query: Query | str) -> tuple[list[str], list[str]]:
         """BM25 tokens of the question itself (typos corrected) and of its synonyms only, each once."""
-        normalized = self.normalizer.normalize(question)
+        query = self.analyze(query) if isinstance(query, str) else query
+        normalized = query.normalized
         own = _unique(bm25_tokens(normalized) + bm25_tokens(" ".join(self._spelling_corrections(normalized))))
-        extra = _unique(bm25_tokens(" ".join(self.normalizer.expansions(question))))
+        extra = _unique(bm25_tokens(" ".join(query.expansions)))
         vocab = self._bm25.vocab_dict
         return [t for t in own if t in vocab], [t for t in extra if t in vocab and t not in own]
 
-    def search(self, question: str, k: int | None = None, timings: dict[str, float] | None = None) -> list[Hit]:
+    def search(self, query: Query | str, k: int | None = None, timings: dict[str, float] | None = None) -> list[Hit]:
+        """The ``k`` best statements for a question (``k=None``: the settings' ``k``, validated there)."""
+        query = self.analyze(query) if isinstance(query, str) else query
         k = self.settings.k if k is None else k
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
         if not self.chunks:
             return []
         started = time.perf_counter()
-        query_vector = self.embedder.encode_query(self.normalizer.expand(question))
+        query_vector = self.embedder.encode_query(query.expanded)
         if timings is not None:
             timings["embed"] = (time.perf_counter() - started) * 1000
         dense_rank = self._dense(query_vector)
-        lexical = self._lexical(question)
+        lexical = self._lexical(query)
         hits = self._fuse(dense_rank, lexical, query_vector, k)
         if timings is not None:
             timings["retrieve"] = (time.perf_counter() - started) * 1000
@@ -153,14 +141,14 @@ class HybridSearcher:
         scores, ids = self.loaded.faiss_index.search(query_vector, count)
         return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=False) if i >= 0}
 
-    def _lexical(self, question: str) -> dict[int, float]:
+    def _lexical(self, query: Query) -> dict[int, float]:
         """BM25 over the question's own terms, plus synonyms at half weight.
 
         Synonyms are alternatives, not extra evidence: at full weight a query
         expanded with five names for "refractory" would outweigh the one rare
         drug name the question is really about.
         """
-        own, extra = self.query_terms(question)
+        own, extra = self.query_terms(query)
         if not own and not extra:
             return {}
         scores = self._bm25.get_scores(own) if own else np.zeros(len(self.chunks), dtype=np.float32)
@@ -192,7 +180,7 @@ class HybridSearcher:
         vector = self.loaded.faiss_index.reconstruct(idx)
         return float(np.dot(vector, query_vector[0]))
 
-    def unknown_terms(self, question: str) -> list[str]:
+    def unknown_terms(self, query: Query) -> list[str]:
         """Named things in the question that the corpus never mentions ("Kawasaki", "warfarin").
 
         A word counts when the corpus does not use it (after spelling
@@ -202,29 +190,34 @@ class HybridSearcher:
         asks about something the guideline may not cover, so the chain holds it
         to a stricter relevance bar.
         """
-        covered = set(words(" ".join(self.normalizer.expansions(question))))
+        question = query.text
+        covered = set(words(" ".join(query.expansions)))
         covered |= {token for term in self.normalizer.matched_terms(question) for token in words(term)}
         surfaces = {surface.lower(): surface for surface in re.findall(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*", question)}
         first = next(iter(surfaces), "")
         unknown: list[str] = []
-        for token in words(self.normalizer.normalize(question)):
+        for token in words(query.normalized):
             if token in unknown or self._is_known(token, covered) or _looks_like_quantity(token):
                 continue
             if medical_lexicon().names(token) or _is_rare_name(surfaces.get(token, token), token == first):
                 unknown.append(token)
         return unknown
 
-    def analyze(self, question: str) -> QueryAnalysis:
-        return QueryAnalysis(domain_terms=self.domain_terms(question), unknown_terms=self.unknown_terms(question))
+    def analyze(self, question: str) -> Query:
+        """The one :class:`Query` for a question: its own analysis plus what it shares with this corpus."""
+        query = build_query(question, self.normalizer)
+        return replace(
+            query, domain_terms=tuple(self.domain_terms(query)), unknown_terms=tuple(self.unknown_terms(query))
+        )
 
-    def domain_terms(self, question: str) -> list[str]:
+    def domain_terms(self, query: Query) -> list[str]:
         """Question words (or their synonyms) that the corpus uses and general English rarely does.
 
         "refractory", "IVIG", "splenectomy" say a question is about the guideline's
         subject; "treat", "best", "patient" do not.
         """
         found: list[str] = []
-        for token in words(self.normalizer.expand(question)):
+        for token in words(query.expanded):
             if token in self._known and token not in _STOPWORDS and token not in found:
                 # A hyphenated compound the corpus uses ("second-line", "high-dose") is a term
                 # of art even when its parts are everyday words.
@@ -249,51 +242,3 @@ class HybridSearcher:
                 continue
             corrections.extend(difflib.get_close_matches(token, self._vocabulary, n=1, cutoff=0.8))
         return corrections
-
-
-def hit_metadata(hit: Hit) -> dict[str, Any]:
-    """The chunk's fields plus its scores, as LangChain Document metadata."""
-    return {**hit.chunk.model_dump(), "score": hit.score, "dense_score": hit.dense, "bm25_score": hit.bm25, "rank": hit.rank}
-
-
-class GuidelineRetriever(BaseRetriever):
-    """A LangChain retriever over the guideline index.
-
-    ``GuidelineRetriever()`` uses the project's ``corpus/`` and ``index/``;
-    ``GuidelineRetriever(k=3, corpus_dir=..., index_dir=...)`` points elsewhere.
-    ``invoke(query, k=...)`` overrides ``k`` for one call.
-    """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    k: int = 5
-    corpus_dir: Path | None = None
-    index_dir: Path | None = None
-    settings: Settings | None = None
-    _searcher: HybridSearcher | None = PrivateAttr(default=None)
-
-    def __init__(self, searcher: HybridSearcher | None = None, **data: Any) -> None:
-        super().__init__(**data)
-        if self.k < 1:
-            raise ValueError(f"k must be >= 1, got {self.k}")
-        self._searcher = searcher
-
-    @property
-    def searcher(self) -> HybridSearcher:
-        if self._searcher is None:
-            base = self.settings or Settings()
-            self._searcher = HybridSearcher.open(
-                base.with_overrides(corpus_dir=self.corpus_dir, index_dir=self.index_dir)
-            )
-        return self._searcher
-
-    def hits(self, query: str, k: int | None = None, timings: dict[str, float] | None = None) -> list[Hit]:
-        return self.searcher.search(query, k=self.k if k is None else k, timings=timings)
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None, **kwargs: Any
-    ) -> list[Document]:
-        return [
-            Document(page_content=hit.chunk.text, metadata=hit_metadata(hit), id=hit.chunk.id)
-            for hit in self.hits(query, k=k)
-        ]

@@ -1,0 +1,37 @@
+"""Scope: doses quoted for one condition must not be read as doses for another the question names."""
+
+from __future__ import annotations
+
+from assistant.answer.schema import Flag, FlagCode, Severity
+from assistant.answer.select import DOSE_PATTERN
+from assistant.retrieval.query import Query, contains_term, default_normalizer
+from assistant.retrieval.searcher import Hit
+
+
+def scope_flags(query: Query, selected: list[Hit]) -> list[Flag]:
+    """Doses quoted for one condition must not be read as doses for another the question names.
+
+    "What is the IVIG dose in ITP?" retrieves the AIHA guideline's IVIG dose; when no
+    quoted statement that states a dose (its text, lead-in, section or document
+    title) concerns the condition the question names, say that the guideline gives
+    no dose for it.
+    """
+    dosed = [hit for hit in selected if DOSE_PATTERN.search(hit.chunk.text)]
+    if not dosed or not query.dose_intent:
+        return []
+    normalizer = default_normalizer()
+    scope = normalizer.normalize(
+        " ".join(f"{h.chunk.title} {h.chunk.section or ''} {h.chunk.context or ''} {h.chunk.text}" for h in dosed)
+    )
+    titles = ", ".join(dict.fromkeys(f"“{h.chunk.title}”" for h in dosed))
+    flags: list[Flag] = []
+    for term in query.conditions:
+        if any(contains_term(scope, variant) for variant in [term, *normalizer.expansions(term)]):
+            continue
+        name = term.upper() if len(term) <= 4 else term
+        message = (
+            f"The question asks about {name}, but no quoted statement that gives a dose concerns {name}: the doses "
+            f"below come from {titles} and are not stated for {name}. The passages found give no dose for {name}."
+        )
+        flags.append(Flag(code=FlagCode.DOSE_NOT_SPECIFIED, severity=Severity.WARN, message=message, text=term))
+    return flags

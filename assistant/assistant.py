@@ -14,9 +14,11 @@ from langchain_core.language_models import BaseChatModel
 from assistant.answer.schema import Answer
 from assistant.chain import Guard, build_chain
 from assistant.errors import CorpusError
+from assistant.index.build import build_index, ensure_index
 from assistant.index.embeddings import get_embedder
-from assistant.index.store import IndexStatus, LoadedIndex, Manifest, Progress, build_index, ensure_index, index_status
-from assistant.ingest.parser import Document, parse_document, read_guideline
+from assistant.index.store import IndexStatus, LoadedIndex, Manifest, Progress, index_status
+from assistant.ingest.files import read_guideline
+from assistant.ingest.parser import Document, parse_document
 from assistant.retrieval.retriever import GuidelineRetriever
 from assistant.retrieval.searcher import HybridSearcher
 from assistant.settings import Settings
@@ -100,11 +102,16 @@ class Assistant:
         return self.searcher.loaded.manifest
 
     def document(self, source: str) -> Document:
-        """The parsed guideline a quote came from (to show a quote inside its section)."""
+        """The parsed guideline a quote came from (to show a quote inside its section).
+
+        PDF, HTML and repaired files are parsed from the canonical text the index stores,
+        the text their quotes' offsets index; text files from the file itself.
+        """
         if source not in self._documents:
             root = self.settings.corpus_dir.resolve()
             path = (root / source).resolve()
             if not path.is_relative_to(root):
                 raise CorpusError(f"{source}: is outside the corpus folder; refusing to read it.")
-            self._documents[source] = parse_document(read_guideline(path), source)
+            text = self.searcher.loaded.canonical_text(source)
+            self._documents[source] = parse_document(text if text is not None else read_guideline(path), source)
         return self._documents[source]

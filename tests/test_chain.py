@@ -15,8 +15,9 @@ from assistant.errors import InputError
 
 # The keys of the first release (scripts read them; never rename or drop one) and the ones added since.
 SCHEMA_KEYS = {"question", "abstained", "answer", "quotes", "citations", "doses", "guardrail", "timings_ms"}
-ADDED_KEYS = {"lead", "notes", "summary", "summary_withheld"}
+ADDED_KEYS = {"lead", "notes", "summary", "summary_withheld", "citations_by_source"}
 QUOTE_KEYS = {"text", "citations", "source", "section", "context", "start", "end", "score", "chunk_id"}
+ADDED_QUOTE_KEYS = {"page", "page_label", "offsets", "kind", "references"}
 
 
 @pytest.mark.parametrize(
@@ -83,7 +84,8 @@ def test_json_schema(assistant) -> None:  # type: ignore[no-untyped-def]
     data = assistant.ask("What IVIG dose is used in warm AIHA?").model_dump(mode="json")
     assert set(data) == SCHEMA_KEYS | ADDED_KEYS
     assert data["lead"] == LEAD_FOUND and data["answer"].endswith(data["quotes"][-1]["source"] + "*")
-    assert all(set(q) == QUOTE_KEYS for q in data["quotes"])
+    assert all(set(q) == QUOTE_KEYS | ADDED_QUOTE_KEYS for q in data["quotes"])
+    assert all(q["page"] is None and q["offsets"] == "raw" for q in data["quotes"])
     assert data["quotes"][0]["source"] == "ivig-in-aiha.txt"
     assert data["guardrail"]["status"] in {"pass", "warn", "block"}
     assert {"retrieve", "total"} <= set(data["timings_ms"])

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import CorpusError
-from assistant.index.store import build_index, corpus_fingerprint, load_index
-from assistant.ingest.parser import MAX_FILE_BYTES, corpus_files, load_corpus
+from assistant.index.build import build_index
+from assistant.index.store import corpus_fingerprint, load_index
+from assistant.ingest.files import MAX_FILE_BYTES, corpus_files, load_corpus
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GOOD = (PROJECT_ROOT / "corpus" / "ivig-in-aiha.txt").read_text(encoding="utf-8")

@@ -28,15 +28,15 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import CorpusError, IndexCorrupt, StaleIndex
+from assistant.index.build import build_index, ensure_index
+from assistant.index.lock import recover_interrupted_swap
 from assistant.index.store import (
     CHUNKS_FILE,
+    DOCUMENTS_FILE,
     INDEX_FILE,
     MANIFEST_FILE,
-    build_index,
-    ensure_index,
     index_status,
     load_index,
-    recover_interrupted_swap,
     sha256_file,
 )
 
@@ -291,7 +291,7 @@ def test_recover_does_nothing_when_the_index_is_present(built) -> None:  # type:
 
 
 def test_two_builds_in_threads_take_turns_under_the_lock(built, embedder, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    import assistant.index.store as index_module
+    import assistant.index.build as index_module
 
     spans: list[tuple[float, float]] = []
     real_swap = index_module._swap_in
@@ -414,7 +414,8 @@ _PAUSED_BUILD = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    import assistant.index.store as index
+    import assistant.index.build as index
+    import assistant.index.lock as lock
     from assistant.index.embeddings import get_embedder
     from assistant.settings import Settings
 
@@ -425,7 +426,7 @@ _PAUSED_BUILD = textwrap.dedent(
         if point == "before-swap":
             marker.write_text(str(staging))
             time.sleep(600)
-        backup = index._backup_dir(index_dir)
+        backup = lock.backup_dir(index_dir)
         os.rename(index_dir, backup)
         marker.write_text(str(staging))
         time.sleep(600)  # between the two renames
@@ -488,7 +489,8 @@ def test_two_real_build_processes_at_once_end_with_one_consistent_index(built) -
         assert loaded.manifest.n_documents == 2
         assert loaded.faiss_index.ntotal == len(loaded.chunks) == BUNDLED_CHUNKS + 1
         manifest = _manifest(built.index_dir)
-        assert manifest["files"] == {name: sha256_file(built.index_dir / name) for name in (INDEX_FILE, CHUNKS_FILE)}
+        listed = (INDEX_FILE, CHUNKS_FILE, DOCUMENTS_FILE)
+        assert manifest["files"] == {name: sha256_file(built.index_dir / name) for name in listed}
         assert not [p for p in built.index_dir.parent.iterdir() if ".tmp-" in p.name or p.name.endswith(".old")]
     finally:
         (built.corpus_dir / "zz-extra.md").unlink()

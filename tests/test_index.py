@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import IndexCorrupt, StaleIndex
+from assistant.index.build import MARKER_FILE, build_index, ensure_index
 from assistant.index.store import (
     ARTIFACTS,
     CHUNKS_FILE,
+    DOCUMENTS_FILE,
     INDEX_FILE,
     MANIFEST_FILE,
     IndexMissing,
-    build_index,
-    ensure_index,
     index_status,
     load_index,
 )
@@ -35,13 +35,13 @@ def built(tmp_path: Path, settings, embedder):  # type: ignore[no-untyped-def]
 
 def test_build_writes_faiss_jsonl_and_manifest(built) -> None:  # type: ignore[no-untyped-def]
     files = sorted(p.name for p in built.index_dir.iterdir())
-    assert files == sorted([*ARTIFACTS, "README.md"])
+    assert files == sorted([*ARTIFACTS, MARKER_FILE, "README.md"])
     manifest = json.loads((built.index_dir / MANIFEST_FILE).read_text())
     assert manifest["model"] == "all-MiniLM-L6-v2"
     assert manifest["model_dimension"] == 384
     assert manifest["chunker_version"] == CHUNKER_VERSION
     assert set(manifest["corpus"]) == {"ivig-in-aiha.txt"}
-    assert set(manifest["files"]) == {INDEX_FILE, CHUNKS_FILE}
+    assert set(manifest["files"]) == {INDEX_FILE, CHUNKS_FILE, DOCUMENTS_FILE}  # no texts/: offsets index the file
     assert manifest["n_chunks"] == 31
 
 

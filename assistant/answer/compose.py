@@ -8,12 +8,29 @@ editing Markdown.
 
 from __future__ import annotations
 
-from assistant.answer.schema import ABSTAIN_MESSAGE, LEAD_FOUND, Answer, Flag, Guardrail, GuardrailStatus, sort_labels
+from assistant.answer.schema import (
+    ABSTAIN_MESSAGE,
+    LEAD_FOUND,
+    Answer,
+    Flag,
+    Guardrail,
+    GuardrailStatus,
+    Quote,
+    sort_labels,
+)
 from assistant.answer.select import quote_from_hit
 from assistant.present import markdown
 from assistant.retrieval.searcher import Hit
 
 __all__ = ["LEAD_FOUND", "compose"]
+
+
+def citations_by_source(quotes: list[Quote]) -> dict[str, list[str]]:
+    """Labels kept per guideline, because [1] in one guideline and [1] in another cite different works."""
+    labels: dict[str, set[str]] = {}
+    for quote in quotes:
+        labels.setdefault(quote.source, set()).update(quote.citations)
+    return {source: sort_labels(found) for source, found in labels.items()}
 
 
 def compose(question: str, selected: list[Hit], abstained: bool, flags: list[Flag], summary: str | None) -> Answer:
@@ -31,6 +48,7 @@ def compose(question: str, selected: list[Hit], abstained: bool, flags: list[Fla
         summary=summary,
         quotes=quotes,
         citations=sort_labels([label for quote in quotes for label in quote.citations]),
+        citations_by_source=citations_by_source(quotes),
         guardrail=Guardrail(status=GuardrailStatus.WARN if flags else GuardrailStatus.PASS, flags=flags),
     )
     return draft.model_copy(update={"answer": markdown(draft)})

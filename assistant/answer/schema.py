@@ -7,6 +7,7 @@ evaluations), so they are pydantic models with a fixed, documented shape.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,8 +42,22 @@ class Severity(str, Enum):
     BLOCK = "block"
 
 
+class Reference(BaseModel):
+    """One entry of a guideline's reference list, resolved from a citation label of that guideline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    text: str
+
+
 class Quote(BaseModel):
-    """One guideline statement quoted verbatim: ``raw[start:end] == text``."""
+    """One guideline statement quoted verbatim: ``raw[start:end] == text``.
+
+    For a text file ``raw`` is the file itself; for a PDF, an HTML page or a
+    repaired text file it is the canonical text the index stores
+    (``index/texts/<source>.txt``). ``offsets`` says which.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -55,6 +70,15 @@ class Quote(BaseModel):
     end: int
     score: float = 0.0
     chunk_id: str
+    page: int | None = Field(default=None, description="1-based page index in the PDF; null for unpaged files.")
+    page_label: str | None = Field(default=None, description="The printed page label, where the PDF defines one.")
+    offsets: Literal["raw", "canonical"] = Field(
+        default="raw", description="'raw': start/end index the file; 'canonical': the index's stored text of it."
+    )
+    kind: str = Field(default="sentence", description="sentence, bullet or table_row.")
+    references: list[Reference] = Field(
+        default_factory=list, description="This guideline's reference-list entries for the quote's citation labels."
+    )
 
 
 class DoseInfo(BaseModel):
@@ -116,6 +140,10 @@ class Answer(BaseModel):
     )
     quotes: list[Quote] = Field(default_factory=list)
     citations: list[str] = Field(default_factory=list)
+    citations_by_source: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Citation labels per guideline: [1] of one guideline is never merged with [1] of another.",
+    )
     doses: list[DoseInfo] = Field(default_factory=list)
     guardrail: Guardrail = Field(default_factory=Guardrail)
     timings_ms: dict[str, float] = Field(default_factory=dict)

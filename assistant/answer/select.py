@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.answer.schema import Quote
+from assistant.answer.schema import Quote, Reference
 from assistant.retrieval.query import Query
 from assistant.retrieval.searcher import Hit
 from assistant.settings import Settings
@@ -98,4 +98,9 @@ def quote_from_hit(hit: Hit) -> Quote:
         end=chunk.end,
         score=round(hit.dense, 4),
         chunk_id=chunk.id,
+        page=chunk.page,
+        page_label=chunk.page_label,
+        offsets="canonical" if chunk.offsets == "canonical" else "raw",
+        kind=chunk.kind,
+        references=[Reference(label=label, text=text) for label, text in chunk.references.items()],
     )

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.ingest.parser import Corpus, Document, Statement
+from assistant.ingest.files import Corpus, ParsedFile
+from assistant.ingest.parser import Statement
 
 # Bump when the way chunks are cut or described changes: a saved index built
 # with another version is stale and gets rebuilt.
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 
 
 class Chunk(BaseModel):
@@ -32,6 +33,11 @@ class Chunk(BaseModel):
     context: str | None
     start: int
     end: int
+    page: int | None = Field(default=None, description="1-based page index in a PDF; None for unpaged files.")
+    page_label: str | None = Field(default=None, description="The printed page label where the PDF defines one.")
+    offsets: str = Field(default="raw", description="'raw': start/end index the file; 'canonical': the stored text.")
+    kind: str = Field(default="sentence", description="sentence, bullet or table_row.")
+    references: dict[str, str] = Field(default_factory=dict, description="Reference entries for this chunk's labels.")
 
     @property
     def search_text(self) -> str:
@@ -47,22 +53,32 @@ def chunk_id(source: str, statement: Statement) -> str:
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
-def chunk_document(document: Document) -> list[Chunk]:
-    return [
-        Chunk(
-            id=chunk_id(document.source, statement),
-            text=statement.text,
-            citations=list(statement.citations),
-            source=document.source,
-            title=document.title,
-            section=statement.section,
-            context=statement.lead_in,
-            start=statement.start,
-            end=statement.end,
+def chunk_file(parsed: ParsedFile) -> list[Chunk]:
+    """Every statement of one guideline as a chunk, with its page and the reference entries it cites."""
+    document, text, references = parsed.document, parsed.source_text, parsed.meta.references
+    chunks = []
+    for statement in document.statements:
+        page = text.page_at(statement.start)
+        chunks.append(
+            Chunk(
+                id=chunk_id(document.source, statement),
+                text=statement.text,
+                citations=list(statement.citations),
+                source=document.source,
+                title=document.title,
+                section=statement.section,
+                context=statement.lead_in,
+                start=statement.start,
+                end=statement.end,
+                page=page.number if page else None,
+                page_label=page.label if page else None,
+                offsets=text.offsets,
+                kind=getattr(statement, "kind", "bullet" if statement.is_bullet else "sentence"),
+                references={label: references[label] for label in statement.citations if label in references},
+            )
         )
-        for statement in document.statements
-    ]
+    return chunks
 
 
 def chunk_corpus(corpus: Corpus) -> list[Chunk]:
-    return [chunk for document in corpus.documents for chunk in chunk_document(document)]
+    return [chunk for parsed in corpus.files for chunk in chunk_file(parsed)]

@@ -20,8 +20,9 @@ import bm25s
 import numpy as np
 from wordfreq import zipf_frequency
 
+from assistant.index.build import ensure_index
 from assistant.index.embeddings import Embedder, get_embedder
-from assistant.index.store import LoadedIndex, Progress, ensure_index
+from assistant.index.store import LoadedIndex, Progress
 from assistant.ingest.chunking import Chunk
 from assistant.retrieval.query import Query, QueryNormalizer, build_query, default_normalizer, medical_lexicon, words
 from assistant.settings import Settings

@@ -1,0 +1,293 @@
+"""Building the index: parse what changed, embed it, write everything atomically.
+
+Builds are incremental: a file whose sha256 matches the previous index keeps its
+statements and vectors (read back from FAISS), so changing one guideline of a
+library re-parses and re-embeds only that one, and a removed file disappears.
+Everything is written to a staging folder beside the index and swapped in with
+two renames, under a lock file, so an interrupted or concurrent build never
+leaves a mix of old and new files. The index folder is only ever replaced when
+it is one this project made (its marker file, or an empty/placeholder folder):
+a folder holding anything else is refused, never moved or deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from assistant import __version__
+from assistant.errors import CorpusError, IndexCorrupt, StaleIndex
+from assistant.index.embeddings import Embedder
+from assistant.index.lock import backup_dir, build_lock, recover_interrupted_swap
+from assistant.index.store import (
+    ARTIFACTS,
+    CHUNKS_FILE,
+    DOCUMENTS_FILE,
+    INDEX_FILE,
+    MANIFEST_FILE,
+    TEXTS_DIR,
+    LoadedIndex,
+    Manifest,
+    Progress,
+    corpus_fingerprint,
+    load_index,
+    sha256_file,
+    text_path,
+)
+from assistant.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_corpus
+from assistant.ingest.files import Corpus, FileProgress, load_corpus
+from assistant.ingest.metadata import DocumentMeta
+from assistant.settings import Settings
+
+MARKER_FILE = ".guideline-assistant-index"
+PLACEHOLDERS = frozenset({"README.md", ".gitkeep", MARKER_FILE})
+
+
+@dataclass
+class BuildStats:
+    """What one build did (``index build`` prints it; the benchmark reads it)."""
+
+    parsed_files: int
+    reused_files: int
+    embedded: int
+    reused: int
+
+
+def check_index_folder(index_dir: Path) -> None:
+    """Refuse to build into a folder (or over a file) this project did not make: nothing there is ours to replace."""
+    if index_dir.is_symlink():
+        raise IndexCorrupt(f"{index_dir} is a symbolic link; point the index at a real folder instead.")
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexCorrupt(f"{index_dir} is a file, not an index folder; choose another --index folder.")
+    if not index_dir.is_dir():
+        return
+    names = {path.name for path in index_dir.iterdir()}
+    ours = MARKER_FILE in names or MANIFEST_FILE in names or (INDEX_FILE in names and CHUNKS_FILE in names)
+    if not ours and names - PLACEHOLDERS:
+        raise IndexCorrupt(
+            f"{index_dir} already holds other files and no guideline index; refusing to replace it. "
+            "Choose an empty or new folder for the index."
+        )
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    file_progress: FileProgress | None = None,
+    incremental: bool = True,
+) -> LoadedIndex:
+    """Parse, chunk, embed and write the index for ``settings.corpus_dir`` atomically."""
+    index_dir = settings.index_dir
+    check_index_folder(index_dir)
+    with build_lock(index_dir):
+        recover_interrupted_swap(index_dir)
+        _remove_dead_staging(index_dir)
+        started = time.perf_counter()
+        previous = _previous(settings, embedder) if incremental else None
+        fingerprint = corpus_fingerprint(settings.corpus_dir)
+        unchanged = frozenset(
+            source for source, digest in fingerprint.items() if previous and previous[0].corpus.get(source) == digest
+        ) & frozenset(meta.source for meta in (previous[2] if previous else []))
+        corpus = load_corpus(settings.corpus_dir, skip=unchanged, progress=file_progress)
+        new_chunks = chunk_corpus(corpus)
+        new_vectors = _embed(embedder, [chunk.search_text for chunk in new_chunks], settings.batch_size, progress)
+        chunks, vectors, documents, problems = _merge(previous, unchanged, corpus, new_chunks, new_vectors)
+        if not chunks:
+            raise CorpusError(f"No usable guideline in {settings.corpus_dir}: " + " ".join(problems))
+        faiss_index = faiss.IndexFlatIP(embedder.dimension)
+        faiss_index.add(vectors)
+        manifest = Manifest(
+            tool_version=__version__,
+            model=embedder.name,
+            model_dimension=embedder.dimension,
+            chunker_version=CHUNKER_VERSION,
+            corpus=fingerprint,
+            files={},
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            build_seconds=0.0,
+            n_documents=len(documents),
+            n_chunks=len(chunks),
+            problems=problems,
+            reused_documents=len(unchanged),
+        )
+        staging = index_dir.parent / f".{index_dir.name}.tmp-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            texts = {parsed.document.source: parsed.source_text.text for parsed in corpus.files}
+            _write_texts(staging, index_dir, documents, texts)
+            manifest = _write(staging, faiss_index, chunks, documents, manifest, started)
+            _carry_over_placeholders(index_dir, staging)
+            _swap_in(staging, index_dir)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return LoadedIndex(index_dir, manifest, chunks, faiss_index, documents)
+
+
+Previous = tuple[Manifest, LoadedIndex, list[DocumentMeta]]
+
+
+def _previous(settings: Settings, embedder: Embedder) -> Previous | None:
+    """The index being replaced, when its statements and vectors can be reused (same model and chunker)."""
+    try:
+        loaded = load_index(settings, check_stale=False)
+    except (StaleIndex, IndexCorrupt, CorpusError, OSError):
+        return None
+    manifest = loaded.manifest
+    same = (
+        manifest.model == embedder.name
+        and manifest.model_dimension == embedder.dimension
+        and manifest.chunker_version == CHUNKER_VERSION
+        and loaded.faiss_index.ntotal == len(loaded.chunks)
+    )
+    return (manifest, loaded, loaded.documents) if same and loaded.documents else None
+
+
+def _merge(
+    previous: Previous | None,
+    unchanged: frozenset[str],
+    corpus: Corpus,
+    new_chunks: list[Chunk],
+    new_vectors: np.ndarray,
+) -> tuple[list[Chunk], np.ndarray, list[DocumentMeta], list[str]]:
+    """Reused and new statements in one deterministic order (by source, then position)."""
+    rows: list[tuple[Chunk, np.ndarray]] = list(zip(new_chunks, new_vectors, strict=True))
+    documents = [parsed.meta for parsed in corpus.files]
+    problems = list(corpus.problems)
+    if previous is not None and unchanged:
+        manifest, loaded, metas = previous
+        keep = [i for i, chunk in enumerate(loaded.chunks) if chunk.source in unchanged]
+        if keep:
+            old = loaded.faiss_index.reconstruct_n(0, loaded.faiss_index.ntotal)
+            rows += [(loaded.chunks[i], old[i]) for i in keep]
+        documents += [meta for meta in metas if meta.source in unchanged]
+        problems += [p for p in manifest.problems if p.split(":", 1)[0] in unchanged]
+    rows.sort(key=lambda row: (row[0].source, row[0].start, row[0].end))
+    documents.sort(key=lambda meta: meta.source)
+    dimension = new_vectors.shape[1] if new_vectors.ndim == 2 else 0
+    vectors = np.vstack([row[1] for row in rows]).astype(np.float32) if rows else np.zeros((0, dimension), np.float32)
+    return [row[0] for row in rows], vectors, documents, problems
+
+
+def _embed(embedder: Embedder, texts: list[str], batch_size: int, progress: Progress | None) -> np.ndarray:
+    parts: list[np.ndarray] = []
+    if progress:
+        progress(0, len(texts))
+    for begin in range(0, len(texts), batch_size):
+        parts.append(embedder.encode(texts[begin : begin + batch_size], batch_size=batch_size))
+        if progress:
+            progress(min(begin + batch_size, len(texts)), len(texts))
+    if not parts:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return np.vstack(parts)
+
+
+def _write_texts(staging: Path, index_dir: Path, documents: list[DocumentMeta], fresh: dict[str, str]) -> None:
+    """The canonical text of every document whose offsets index it (new ones written, reused ones copied)."""
+    for meta in documents:
+        if meta.offsets != "canonical":
+            continue
+        target = text_path(staging, meta.source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if meta.source in fresh:
+            target.write_text(fresh[meta.source], encoding="utf-8", newline="")
+        else:
+            shutil.copy2(text_path(index_dir, meta.source), target)
+
+
+def _write(
+    staging: Path,
+    faiss_index: faiss.Index,
+    chunks: list[Chunk],
+    documents: list[DocumentMeta],
+    manifest: Manifest,
+    started: float,
+) -> Manifest:
+    faiss.write_index(faiss_index, str(staging / INDEX_FILE))
+    with (staging / CHUNKS_FILE).open("w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(chunk.model_dump_json() + "\n")
+    (staging / DOCUMENTS_FILE).write_text(
+        "[\n" + ",\n".join(meta.model_dump_json() for meta in documents) + "\n]\n", encoding="utf-8"
+    )
+    (staging / MARKER_FILE).write_text("Made by guideline-assistant; the whole folder is rebuilt on demand.\n")
+    files = {name: sha256_file(staging / name) for name in (INDEX_FILE, CHUNKS_FILE, DOCUMENTS_FILE)}
+    texts_root = staging / TEXTS_DIR
+    if texts_root.is_dir():
+        files |= {p.relative_to(staging).as_posix(): sha256_file(p) for p in sorted(texts_root.rglob("*.txt"))}
+    manifest = manifest.model_copy(update={"files": files, "build_seconds": round(time.perf_counter() - started, 3)})
+    (staging / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    for name in ARTIFACTS:
+        with (staging / name).open("rb") as handle:
+            os.fsync(handle.fileno())
+    return manifest
+
+
+def _carry_over_placeholders(index_dir: Path, staging: Path) -> None:
+    """Keep the folder's README/.gitkeep so a rebuild does not show up as a git change."""
+    if index_dir.is_dir():
+        for path in index_dir.iterdir():
+            if path.is_file() and path.name in PLACEHOLDERS and not (staging / path.name).exists():
+                shutil.copy2(path, staging / path.name)
+
+
+def _swap_in(staging: Path, index_dir: Path) -> None:
+    backup = backup_dir(index_dir)
+    shutil.rmtree(backup, ignore_errors=True)
+    if index_dir.exists():
+        os.rename(index_dir, backup)
+    os.rename(staging, index_dir)
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def _remove_dead_staging(index_dir: Path) -> None:
+    """Staging folders left by killed builds (called under the lock, so none is live)."""
+    prefix = f".{index_dir.name}.tmp-"
+    for leftover in index_dir.parent.iterdir():
+        if leftover.name.startswith(prefix) and leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def ensure_index(
+    settings: Settings,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> LoadedIndex:
+    """Load the index, building it when missing and rebuilding it when stale (saying so).
+
+    A corrupt index is not rebuilt silently: :class:`IndexCorrupt` reaches the
+    user, who can rebuild it on purpose with ``guideline-assistant index build``.
+    """
+    from assistant.index.store import IndexMissing
+
+    try:
+        loaded = load_index(settings)
+    except IndexMissing:
+        _say(notify, f"No index yet in {settings.index_dir}; building it from {settings.corpus_dir}.")
+        return build_index(settings, embedder, progress)
+    except StaleIndex as exc:
+        _say(notify, f"{exc} Rebuilding it.")
+        return build_index(settings, embedder, progress)
+    if loaded.manifest.model_dimension != embedder.dimension:
+        _say(
+            notify,
+            f"The index has vectors of dimension {loaded.manifest.model_dimension}, the model "
+            f"gives {embedder.dimension}. Rebuilding it.",
+        )
+        return build_index(settings, embedder, progress)
+    return loaded
+
+
+def _say(notify: Callable[[str], None] | None, message: str) -> None:
+    if notify is not None:
+        notify(message)

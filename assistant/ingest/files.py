@@ -1,0 +1,248 @@
+"""Guideline files -> parsed documents: which files count, how each format is read, what was skipped.
+
+Text and Markdown files are parsed as they are, so a quote's offsets index the
+file itself (``raw[start:end] == text``). PDF and HTML files, and text files
+whose encoding damage had to be repaired, are first turned into a *canonical
+text* (see :mod:`assistant.ingest.extracted`); the index stores that text, and a
+quote's offsets index it instead. Every file that cannot be used is reported in
+:attr:`Corpus.problems` with a one-line message naming it; none is dropped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from assistant.errors import CorpusError, UnsupportedFileType
+from assistant.ingest.extracted import ExtractedText, PageSpan
+from assistant.ingest.metadata import DocumentMeta, describe
+from assistant.ingest.parser import Document, parse_document
+
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+PDF_SUFFIXES = (".pdf",)
+HTML_SUFFIXES = (".html", ".htm")
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + PDF_SUFFIXES + HTML_SUFFIXES
+MAX_FILE_BYTES = 5_000_000
+MAX_BINARY_BYTES = 100_000_000  # PDFs carry fonts and images: a 500-page guideline is tens of MB
+MAX_DEPTH = 64
+
+Offsets = Literal["raw", "canonical"]
+FileProgress = Callable[[int, int, str], None]
+
+
+@dataclass
+class SourceText:
+    """What the parser reads from one file, and what its offsets index."""
+
+    text: str
+    offsets: Offsets
+    pages: list[PageSpan] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+
+    def page_at(self, offset: int) -> PageSpan | None:
+        return ExtractedText(self.text, self.pages).page_at(offset)
+
+
+@dataclass
+class ParsedFile:
+    """One usable guideline: the parse, the text it was parsed from, and its metadata."""
+
+    document: Document
+    source_text: SourceText
+    meta: DocumentMeta
+
+
+def read_guideline(path: Path) -> str:
+    """Read a text guideline as UTF-8, refusing what cannot be a guideline (the text itself, unrepaired)."""
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        raise UnsupportedFileType(
+            f"{path.name}: unsupported file type '{path.suffix or '(none)'}'; "
+            f"guideline files must be {', '.join(SUPPORTED_SUFFIXES)}."
+        )
+    data = _read_bytes(path, MAX_FILE_BYTES)
+    if b"\x00" in data:
+        raise CorpusError(f"{path.name}: looks like a binary file, not guideline text.")
+    try:
+        # A BOM is kept: offsets index the text exactly as Path.read_text() returns it.
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path.name}: is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8 text.") from exc
+
+
+def read_source(path: Path) -> SourceText:
+    """The text the parser reads from any supported file (PDF and HTML through their readers)."""
+    suffix = path.suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        from assistant.ingest.pdf import extract_pdf
+
+        _read_bytes(path, MAX_BINARY_BYTES, probe_only=True)
+        extracted = extract_pdf(path)
+        return SourceText(extracted.text, "canonical", extracted.pages, extracted.repairs)
+    if suffix in HTML_SUFFIXES:
+        from assistant.ingest.html import extract_html
+
+        extracted = extract_html(_read_bytes(path, MAX_FILE_BYTES * 4), path.name)
+        return SourceText(extracted.text, "canonical", [], extracted.repairs)
+    raw = read_guideline(path)
+    repaired, repairs = _repair_encoding(raw, path.name)
+    return SourceText(repaired, "canonical" if repairs else "raw", [], repairs)
+
+
+def _read_bytes(path: Path, limit: int, probe_only: bool = False) -> bytes:
+    """The file's bytes, or a one-line :class:`CorpusError` (unreadable, not a regular file, too large)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise CorpusError(f"{path.name}: is not a regular file (a pipe, device or socket); skipped.")
+        if info.st_size > limit:
+            raise CorpusError(f"{path.name}: {info.st_size:,} bytes is larger than the {limit:,}-byte limit.")
+        if probe_only:
+            with path.open("rb"):
+                return b""
+        return path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"{path.name}: cannot be read ({exc.strerror or type(exc).__name__}).") from exc
+
+
+def _repair_encoding(text: str, name: str) -> tuple[str, list[str]]:
+    """Mojibake (``Â­``, ``ï¬``, ``â¼``) repaired with ftfy; the repair is recorded, never silent.
+
+    Only ``fix_encoding`` runs: quotes, dashes and ligature-free text are left exactly
+    as written, so a file without damage keeps offsets into its own bytes.
+    """
+    import ftfy
+
+    fixed = ftfy.fix_encoding(text)
+    if fixed == text:
+        return text, []
+    changed = sum(1 for a, b in zip(text, fixed, strict=False) if a != b) or abs(len(text) - len(fixed))
+    return fixed, [f"{name}: repaired encoding damage (mojibake) with ftfy; about {changed} characters changed."]
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every candidate file under the corpus folder that stays inside it (hidden files excluded)."""
+    return [path for path in _candidate_files(corpus_dir, []) if not _leads_outside(path, corpus_dir)]
+
+
+def _candidate_files(corpus_dir: Path, problems: list[str]) -> list[Path]:
+    """Files under the folder, walked without recursion limits; odd entries are reported, not raised."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(
+            f"Corpus folder {corpus_dir} does not exist; create it and add guideline files "
+            f"({', '.join(SUPPORTED_SUFFIXES)})."
+        )
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(corpus_dir, followlinks=False, onerror=None):
+        here = Path(folder)
+        depth = len(here.relative_to(corpus_dir).parts)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        if depth >= MAX_DEPTH:
+            problems.append(f"{here.relative_to(corpus_dir).as_posix()}: folders nested deeper than {MAX_DEPTH}; skipped.")
+            dirs[:] = []
+        linked = [d for d in dirs if (here / d).is_symlink()]
+        for name in sorted(files) + linked:
+            if name.startswith("."):
+                continue
+            path = here / name
+            if path.is_symlink() and not path.exists():
+                problems.append(f"{path.relative_to(corpus_dir).as_posix()}: is a broken link; skipped.")
+            elif path.is_dir():
+                found.extend(_linked_folder(path, corpus_dir, problems))
+            else:
+                found.append(path)
+    return sorted(found)
+
+
+def _linked_folder(path: Path, corpus_dir: Path, problems: list[str]) -> list[Path]:
+    """A linked folder is followed once when it stays inside the corpus; loops cannot recur."""
+    if _leads_outside(path, corpus_dir):
+        problems.append(
+            f"{path.relative_to(corpus_dir).as_posix()}: is a link to a folder outside the corpus folder; skipped."
+        )
+        return []
+    return []  # its files are already walked at their real place inside the corpus
+
+
+def _leads_outside(path: Path, corpus_dir: Path) -> bool:
+    try:
+        return not path.resolve().is_relative_to(corpus_dir.resolve())
+    except (OSError, RuntimeError):
+        return True
+
+
+@dataclass
+class Corpus:
+    """The parsed documents of a corpus folder, and the files that could not be used."""
+
+    directory: Path
+    files: list[ParsedFile]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def documents(self) -> list[Document]:
+        return [parsed.document for parsed in self.files]
+
+    def document(self, source: str) -> Document | None:
+        return next((doc for doc in self.documents if doc.source == source), None)
+
+
+def parse_file(path: Path, source: str) -> ParsedFile:
+    """Read and parse one file; :class:`CorpusError` (one line, naming it) when it cannot be used."""
+    source_text = read_source(path)
+    document = parse_document(source_text.text, source)
+    document.sha256 = hashlib.sha256(source_text.text.encode("utf-8")).hexdigest()
+    if not document.statements:
+        raise CorpusError(f"{source}: contains no statements (no sentences, bullet items or table rows) and was skipped.")
+    return ParsedFile(document, source_text, describe(document, source_text.pages, source_text.offsets))
+
+
+def load_corpus(
+    corpus_dir: Path,
+    skip: frozenset[str] = frozenset(),
+    progress: FileProgress | None = None,
+) -> Corpus:
+    """Parse every guideline file; a bad file is reported in ``problems``, never silently dropped.
+
+    ``skip`` names sources the caller already holds unchanged (the index's incremental
+    build keeps their statements and vectors), so they are not read again. Raises
+    :class:`CorpusError` only when no usable document remains and nothing was skipped.
+    """
+    problems: list[str] = []
+    parsed: list[ParsedFile] = []
+    seen: dict[str, str] = {}
+    candidates = _candidate_files(corpus_dir, problems)
+    for number, path in enumerate(candidates, start=1):
+        source = path.relative_to(corpus_dir).as_posix()
+        if source in skip:
+            continue
+        if progress:
+            progress(number, len(candidates), source)
+        if _leads_outside(path, corpus_dir):
+            problems.append(
+                f"{source}: is a link to a file outside the corpus folder; skipped (copy the file into the folder to use it)."
+            )
+            continue
+        try:
+            one = parse_file(path, source)
+        except CorpusError as exc:
+            problems.append(str(exc))
+            continue
+        except (RecursionError, MemoryError, ValueError) as exc:  # hostile content must not stop the library
+            problems.append(f"{source}: could not be parsed ({type(exc).__name__}); skipped.")
+            continue
+        digest = one.document.sha256
+        if digest in seen:
+            problems.append(f"{source}: identical to {seen[digest]}; skipped so its statements are not quoted twice.")
+            continue
+        seen[digest] = source
+        problems.extend(one.source_text.repairs)
+        parsed.append(one)
+    if not parsed and not skip:
+        detail = " ".join(problems) if problems else f"it holds no guideline files ({', '.join(SUPPORTED_SUFFIXES)})."
+        raise CorpusError(f"No usable guideline in {corpus_dir}: {detail}")
+    return Corpus(directory=corpus_dir, files=parsed, problems=problems)

@@ -1,0 +1,84 @@
+"""What a guideline is about: title, conditions and population covered, publisher, year, pages.
+
+Read from the document itself (its title and sections such as "Scope",
+"Target population", "Disease/Condition(s)"), never from a list of known
+guidelines, so a clinician's own files are described the same way. Retrieval
+can use it to route a question to the right guideline; ``index status`` lists it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.ingest.extracted import PageSpan
+from assistant.ingest.parser import Document
+
+_SCOPE_HEADINGS = re.compile(
+    r"(?i)\b(scope|disease|condition|target population|population|who is it for|patients? covered|"
+    r"guideline objective|objective|purpose|remit|background|introduction)\b"
+)
+_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+_PUBLISHERS = re.compile(
+    r"\b(NICE|RCOG|BASHH|BSH|WHO|SIGN|CDC|IDSA|AHA|ACC|ACOG|AAP|ACEP|ASCO|NCCN|ESC|EULAR|ACR|KDIGO|ADA|APA|"
+    r"National Institute for Health and Care Excellence|Royal College of [A-Z][a-z]+(?: [a-z]+)* [A-Z][a-z]+|"
+    r"British [A-Z][a-z]+ (?:Society|Association)[^.,;]*|American [A-Z][a-z]+ (?:Society|Association|College|Academy)"
+    r"[^.,;]*|World Health Organization)\b"
+)
+SCOPE_CHARS = 1500
+
+
+class DocumentMeta(BaseModel):
+    """One indexed guideline as ``index status`` lists it and routing reads it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    title: str
+    kind: str = Field(description="File type: txt, md, pdf or html.")
+    offsets: str = Field(description="'raw' when quote offsets index the file itself, 'canonical' for the stored text.")
+    pages: int | None = None
+    statements: int = 0
+    scope: str = Field(default="", description="The text of its scope/condition/population sections, shortened.")
+    publisher: str | None = None
+    year: int | None = None
+    references: dict[str, str] = Field(default_factory=dict, description="Reference-list entries by label.")
+
+
+def describe(document: Document, pages: list[PageSpan], offsets: str) -> DocumentMeta:
+    """The metadata of one parsed guideline."""
+    head = document.raw[:4000]
+    return DocumentMeta(
+        source=document.source,
+        title=document.title,
+        kind=document.source.rsplit(".", 1)[-1].lower() if "." in document.source else "txt",
+        offsets=offsets,
+        pages=len(pages) or None,
+        statements=len(document.statements),
+        scope=_scope(document),
+        publisher=_publisher(head),
+        year=_year(head),
+        references=dict(getattr(document, "references", {}) or {}),
+    )
+
+
+def _scope(document: Document) -> str:
+    """Statements under headings that say what the guideline covers, up to :data:`SCOPE_CHARS`."""
+    parts: list[str] = []
+    for section in document.sections:
+        if section.title and _SCOPE_HEADINGS.search(section.title):
+            parts.extend(statement.text for statement in section.statements[:6])
+    text = " ".join(" ".join(parts).split())
+    return text[:SCOPE_CHARS]
+
+
+def _publisher(head: str) -> str | None:
+    found = Counter(match.group(0).strip() for match in _PUBLISHERS.finditer(head))
+    return found.most_common(1)[0][0] if found else None
+
+
+def _year(head: str) -> int | None:
+    years = [int(year) for year in _YEAR.findall(head)]
+    return max(years) if years else None

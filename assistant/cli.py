@@ -264,16 +264,9 @@ def eval_command(
     Exits 1 when a metric is outside the bounds in the thresholds file, so CI can gate on it.
     """
     from assistant.evaluation.gold import load_gold
-    from assistant.evaluation.runner import (
-        DEFAULT_THRESHOLDS,
-        SYSTEM_COLUMNS,
-        check_thresholds,
-        default_out_dir,
-        evaluate,
-        load_thresholds,
-        system_rows,
-        system_table,
-    )
+    from assistant.evaluation.report import SYSTEM_COLUMNS, system_rows, system_table
+    from assistant.evaluation.runner import default_out_dir, evaluate
+    from assistant.evaluation.thresholds import DEFAULT_THRESHOLDS, check_thresholds, load_thresholds
     from assistant.settings import PROJECT_ROOT
 
     try:

@@ -8,7 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from assistant.evaluation.bench import _recall, _recombined, run_bench, synthetic_guideline, synthetic_statements
+from assistant.evaluation.bench import run_bench
+from assistant.evaluation.bench_scale import _recall, _recombined
+from assistant.evaluation.bench_synthetic import synthetic_guideline, synthetic_statements
 
 SOURCE = [
     "The standard regimen is prednisone 1 mg/kg/day, tapered slowly over 6-12 months.",

@@ -10,27 +10,24 @@ from typer.testing import CliRunner
 
 from assistant.answer import Answer, Flag, FlagCode, Guardrail, Quote, Severity
 from assistant.evaluation.gold import GoldItem, load_gold
-from assistant.evaluation.runner import (
-    DEFAULT_THRESHOLDS,
+from assistant.evaluation.metrics import (
     METRIC_NAMES,
     PRIMARY_METRIC,
     RANX_METRICS,
     SourceReader,
-    Thresholds,
     abstention_scores,
-    check_thresholds,
     citation_scores,
     corpus_dose_keys,
-    evaluate,
     evidence_recall,
     expected_flag_raised,
     fact_recall,
     forbidden_dose_problems,
-    load_thresholds,
     quote_fidelity,
     retrieval_scores,
     unsupported_doses,
 )
+from assistant.evaluation.runner import evaluate
+from assistant.evaluation.thresholds import DEFAULT_THRESHOLDS, Thresholds, check_thresholds, load_thresholds
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD_PATH = ROOT / "evals" / "gold.jsonl"

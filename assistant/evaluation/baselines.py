@@ -28,7 +28,7 @@ import numpy as np
 
 from assistant.index.embeddings import Embedder
 from assistant.ingest.chunking import Chunk
-from assistant.ingest.parser import load_corpus
+from assistant.ingest.files import load_corpus
 from assistant.retrieval.searcher import bm25_tokens
 
 LANGCHAIN_CHUNK_SIZE = 1000

@@ -36,6 +36,10 @@ KNOWN_TAGS: frozenset[str] = frozenset(
         "refractory",
         "emerging",
         "pitfall",
+        # Library gold sets: questions whose evidence spans documents, sits in a table, or comes from a PDF.
+        "cross-doc",
+        "table",
+        "pdf",
     }
 )
 

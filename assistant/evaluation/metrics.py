@@ -48,6 +48,7 @@ from assistant.answer.schema import Answer, FlagCode
 from assistant.evaluation.baselines import RetrievedText
 from assistant.evaluation.gold import GoldItem, normalize_fact
 from assistant.ingest.files import read_guideline
+from assistant.ingest.files import read_source as extract_source
 
 PRIMARY_METRIC = "answer.fact_recall"
 
@@ -198,30 +199,38 @@ def abstention_scores(items: Sequence[GoldItem], answers: dict[str, Answer]) -> 
 
 
 class SourceReader:
-    """Raw guideline text by source path, read once each (for quote fidelity)."""
+    """Guideline text by source path, read once each (for quote fidelity).
+
+    A quote whose offsets index the canonical text (PDF, HTML, repaired text) is
+    checked against a fresh extraction of the file, not the index's stored copy,
+    so the check does not trust what it is checking.
+    """
 
     def __init__(self, corpus_dir: Path) -> None:
         self.corpus_dir = Path(corpus_dir)
-        self._cache: dict[str, str | None] = {}
+        self._cache: dict[tuple[str, bool], str | None] = {}
 
-    def __call__(self, source: str) -> str | None:
-        if source not in self._cache:
+    def __call__(self, source: str, canonical: bool = False) -> str | None:
+        key = (source, canonical)
+        if key not in self._cache:
             root = self.corpus_dir.resolve()
             path = (root / source).resolve()
             try:
                 ok = path.is_relative_to(root) and path.is_file()
-                self._cache[source] = read_guideline(path) if ok else None
+                text = (extract_source(path).text if canonical else read_guideline(path)) if ok else None
+                self._cache[key] = text
             except Exception:  # unreadable source: every quote from it fails fidelity
-                self._cache[source] = None
-        return self._cache[source]
+                self._cache[key] = None
+        return self._cache[key]
 
 
-def quote_faithful(quote: Any, read_source: Callable[[str], str | None]) -> bool:
-    raw = read_source(quote.source)
+def quote_faithful(quote: Any, read_source: Callable[..., str | None]) -> bool:
+    canonical = getattr(quote, "offsets", "raw") == "canonical"
+    raw = read_source(quote.source, canonical) if canonical else read_source(quote.source)
     return raw is not None and 0 <= quote.start <= quote.end <= len(raw) and raw[quote.start : quote.end] == quote.text
 
 
-def quote_fidelity(answers: Iterable[Answer], read_source: Callable[[str], str | None]) -> tuple[float, int]:
+def quote_fidelity(answers: Iterable[Answer], read_source: Callable[..., str | None]) -> tuple[float, int]:
     """(share of quotes equal to the source text at their offsets, number of quotes); 1.0 when nothing is quoted."""
     results = [quote_faithful(quote, read_source) for answer in answers for quote in answer.quotes]
     return ratio(sum(results), len(results), vacuous=1.0), len(results)
@@ -316,7 +325,7 @@ def item_failures(
     relevant: dict[str, set[str]],
     unsupported: dict[str, list[str]],
     forbidden: dict[str, list[str]],
-    read_source: Callable[[str], str | None],
+    read_source: Callable[..., str | None],
 ) -> list[str]:
     """Why one question fails, in words for ``report.md``: the metrics say how often, this says where."""
     item, answer = result.item, result.answer

@@ -16,8 +16,9 @@ from assistant.chain import Guard, build_chain
 from assistant.errors import CorpusError
 from assistant.index.build import build_index, ensure_index
 from assistant.index.embeddings import get_embedder
-from assistant.index.store import IndexStatus, LoadedIndex, Manifest, Progress, index_status
-from assistant.ingest.files import read_guideline
+from assistant.index.store import IndexStatus, LoadedIndex, Manifest, Progress, index_status, read_documents
+from assistant.ingest.files import FileProgress, read_guideline
+from assistant.ingest.metadata import DocumentMeta
 from assistant.ingest.parser import Document, parse_document
 from assistant.retrieval.retriever import GuidelineRetriever
 from assistant.retrieval.searcher import HybridSearcher
@@ -92,10 +93,24 @@ class Assistant:
         return index_status(settings or Settings())
 
     @staticmethod
-    def build(settings: Settings | None = None, progress: Progress | None = None) -> LoadedIndex:
-        """Build the index for these settings from scratch (the CLI's ``index build``, the UI's rebuild button)."""
+    def documents(settings: Settings | None = None) -> list[DocumentMeta]:
+        """The indexed guidelines with their metadata (empty when no readable index exists)."""
+        return read_documents(settings or Settings())
+
+    @staticmethod
+    def build(
+        settings: Settings | None = None,
+        progress: Progress | None = None,
+        *,
+        file_progress: FileProgress | None = None,
+        incremental: bool = True,
+    ) -> LoadedIndex:
+        """Build the index for these settings (the CLI's ``index build``, the UI's rebuild button).
+
+        Unchanged files keep their statements and vectors unless ``incremental=False``.
+        """
         resolved = settings or Settings()
-        return build_index(resolved, get_embedder(resolved.model), progress)
+        return build_index(resolved, get_embedder(resolved.model), progress, file_progress, incremental)
 
     @property
     def manifest(self) -> Manifest:

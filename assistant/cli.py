@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from assistant import present
@@ -41,7 +42,10 @@ out = Console()
 err = Console(stderr=True)
 
 CorpusOpt = Annotated[
-    Path | None, typer.Option("--corpus", help="Folder of .txt/.md guideline files [default: the project's corpus/].")
+    Path | None,
+    typer.Option(
+        "--corpus", help="Folder of guideline files (.pdf .md .txt .html) [default: the project's corpus/]."
+    ),
 ]
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [default: the project's index/].")]
 KOpt = Annotated[int | None, typer.Option("--k", min=1, max=50, help="Passages retrieved before selection.")]
@@ -52,16 +56,54 @@ def _settings(corpus: Path | None, index: Path | None, **extra: Any) -> Settings
 
 
 @contextmanager
-def _progress_bar(label: str):  # type: ignore[no-untyped-def]
-    """A rich progress bar on stderr, fed by ``(done, total)`` callbacks."""
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr, fed by ``(done, total)`` callbacks: count, rate, time left."""
+    columns = (
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(label, total=None)
+        task = bar.add_task(label, total=None, rate="")
 
         def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            speed = bar.tasks[0].speed
+            bar.update(task, completed=done, total=total, rate=f"{speed:,.0f}/s" if speed else "")
 
         yield update
+
+
+@contextmanager
+def _build_progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[int, int, str], None]]]:
+    """Two bars for a build: files read and parsed (with the current file), then statements embedded."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        TextColumn("[dim]{task.fields[current]}"),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        files = bar.add_task("Reading files", total=None, rate="", current="")
+        statements = bar.add_task("Embedding statements", total=None, rate="", current="", visible=False)
+
+        def on_file(done: int, total: int, source: str) -> None:
+            speed = bar.tasks[files].speed
+            bar.update(files, completed=done, total=total, current=source[-40:], rate=f"{speed:,.1f} files/s" if speed else "")
+
+        def on_statements(done: int, total: int) -> None:
+            speed = bar.tasks[statements].speed
+            bar.update(files, completed=bar.tasks[files].total or 0, current="")
+            bar.update(statements, visible=True, completed=done, total=total, rate=f"{speed:,.0f}/s" if speed else "")
+
+        yield on_statements, on_file
 
 
 def _load_assistant(settings: Settings):  # type: ignore[no-untyped-def]
@@ -177,8 +219,9 @@ def index_build(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     if_needed: Annotated[bool, typer.Option("--if-needed", help="Only build when missing or stale.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Re-read and re-embed every file, even unchanged ones.")] = False,
 ) -> None:
-    """Parse, chunk and embed the corpus into a fresh index (atomically replacing the old one)."""
+    """Parse, chunk and embed the corpus into the index (unchanged files reused; atomically replacing the old one)."""
     from assistant.assistant import Assistant
 
     settings = _settings(corpus, index)
@@ -189,16 +232,18 @@ def index_build(
                 err.print(f"Index in {settings.index_dir} is up to date.")
                 return
             err.print(f"[yellow]{escape(status.reason)}[/yellow]")
-        with _progress_bar("Embedding statements") as progress:
-            loaded = Assistant.build(settings, progress)
+        with _build_progress() as (progress, file_progress):
+            loaded = Assistant.build(settings, progress, file_progress=file_progress, incremental=not full)
     except AssistantError as exc:
         raise _fail(exc) from None
     manifest = loaded.manifest
     for problem in manifest.problems:
-        err.print(f"[yellow]Skipped:[/yellow] {escape(problem)}")
+        err.print(f"[yellow]Note:[/yellow] {escape(problem)}", soft_wrap=True)
+    pages = sum(meta.pages or 0 for meta in loaded.documents)
+    reused = f"; {manifest.reused_documents} unchanged document(s) reused" if manifest.reused_documents else ""
     err.print(
-        f"Built {manifest.n_chunks} chunks from {manifest.n_documents} document(s) in {manifest.build_seconds:.1f} s "
-        f"→ {settings.index_dir}"
+        f"Built {manifest.n_chunks} chunks from {manifest.n_documents} document(s) ({pages} PDF pages{reused}) "
+        f"in {manifest.build_seconds:.1f} s → {settings.index_dir}"
     )
 
 
@@ -212,8 +257,10 @@ def index_status_command(
     """Documents, chunks, model, build time, and whether the index is up to date."""
     from assistant.assistant import Assistant
 
-    status = Assistant.index_status(_settings(corpus, index))
+    settings = _settings(corpus, index)
+    status = Assistant.index_status(settings)
     manifest = status.manifest
+    documents = Assistant.documents(settings) if manifest else []
     data = {
         "index": str(status.directory),
         "exists": status.exists,
@@ -225,15 +272,39 @@ def index_status_command(
         "dimension": manifest.model_dimension if manifest else None,
         "built_at": manifest.created_at if manifest else None,
         "problems": manifest.problems if manifest else [],
+        "document_details": [
+            {
+                "source": meta.source,
+                "title": meta.title,
+                "kind": meta.kind,
+                "statements": meta.statements,
+                "pages": meta.pages,
+                "references": len(meta.references),
+                "publisher": meta.publisher,
+                "year": meta.year,
+            }
+            for meta in documents
+        ],
     }
     if as_json:
         print(json.dumps(data, indent=2))
     else:
         table = Table(show_header=False, title="Index status", title_justify="left")
-        for key, value in data.items():
-            shown = ", ".join(value) if isinstance(value, list) else str(value)
-            table.add_row(key, escape(shown or "—"))
+        for key in ("index", "exists", "up_to_date", "reason", "chunks", "model", "built_at"):
+            table.add_row(key, escape(str(data[key]) or "—"))
         out.print(table)
+        if documents:
+            listing = Table(title=f"{len(documents)} documents", title_justify="left")
+            for column in ("Source", "Title", "Statements", "Pages", "References"):
+                listing.add_column(column)
+            for meta in documents:
+                listing.add_row(
+                    escape(meta.source), escape(meta.title[:60]), str(meta.statements), str(meta.pages or "—"),
+                    str(len(meta.references) or "—"),
+                )
+            out.print(listing)
+        for problem in data["problems"]:
+            out.print(f"[yellow]Skipped or repaired:[/yellow] {escape(problem)}", soft_wrap=True)
     if check and not status.up_to_date:
         raise typer.Exit(EXIT_FAILURE)
 

@@ -173,6 +173,14 @@ def read_canonical_text(index_dir: Path, source: str) -> str | None:
         raise IndexCorrupt(f"{path} cannot be read ({_first_line(exc)}); rebuild the index.") from exc
 
 
+def read_documents(settings: Settings) -> list[DocumentMeta]:
+    """The document list of an index without loading vectors; empty when there is no readable index."""
+    try:
+        return _read_documents(settings.index_dir, read_manifest(settings.index_dir))
+    except (StaleIndex, IndexCorrupt):
+        return []
+
+
 def _read_documents(index_dir: Path, manifest: Manifest) -> list[DocumentMeta]:
     """Per-document metadata; an index from before it existed simply has none."""
     path = index_dir / DOCUMENTS_FILE

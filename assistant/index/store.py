@@ -143,17 +143,51 @@ def load_index(settings: Settings, check_stale: bool = True) -> LoadedIndex:
     manifest = read_manifest(index_dir)
     if check_stale and (reason := staleness(manifest, settings)):
         raise StaleIndex(f"The index in {index_dir} is out of date: {reason}.")
+    for name, digest in manifest.files.items():
+        if name.startswith(TEXTS_DIR + "/"):
+            _verify_file(index_dir / name, digest)
     for name in (INDEX_FILE, CHUNKS_FILE):
         _verify_file(index_dir / name, manifest.files.get(name))
     faiss_index = _read_faiss(index_dir / INDEX_FILE)
     chunks = _read_chunks(index_dir / CHUNKS_FILE, settings.corpus_dir)
     documents = _read_documents(index_dir, manifest)
+    verify_quotes(chunks, settings.corpus_dir, index_dir, manifest.corpus)
     if faiss_index.ntotal != len(chunks) or faiss_index.d != manifest.model_dimension:
         raise IndexCorrupt(
             f"{index_dir / INDEX_FILE} holds {faiss_index.ntotal} vectors of dimension {faiss_index.d}, "
             f"but the manifest lists {len(chunks)} chunks of dimension {manifest.model_dimension}; rebuild the index."
         )
     return LoadedIndex(index_dir, manifest, chunks, faiss_index, documents)
+
+
+def verify_quotes(chunks: list[Chunk], corpus_dir: Path, index_dir: Path, built_from: dict[str, str]) -> None:
+    """Every statement must be the guideline's own words at its offsets, or the index is refused.
+
+    The checksums only prove the index files agree with each other; this proves the
+    statements agree with the guideline files (or, for PDF/HTML, the stored text),
+    so an edited dose in ``chunks.jsonl`` is never shown as a quote. A file changed since
+    the build is skipped here: that index is stale, and :func:`staleness` says so.
+    """
+    from assistant.ingest.files import read_guideline
+
+    texts: dict[str, str | None] = {}
+    for chunk in chunks:
+        if chunk.source not in texts:
+            try:
+                if chunk.offsets == "canonical":
+                    texts[chunk.source] = read_canonical_text(index_dir, chunk.source)
+                else:
+                    raw = read_guideline(corpus_dir / chunk.source)
+                    current = hashlib.sha256(raw.encode("utf-8")).hexdigest()
+                    texts[chunk.source] = raw if built_from.get(chunk.source) == current else None
+            except Exception:  # an unreadable source makes the index stale, which staleness() reports
+                texts[chunk.source] = None
+        text = texts[chunk.source]
+        if text is not None and text[chunk.start : chunk.end] != chunk.text:
+            raise IndexCorrupt(
+                f"{index_dir / CHUNKS_FILE}: a statement from {chunk.source} does not match the guideline text "
+                "at its offsets (edited or damaged index); rebuild the index with `guideline-assistant index build`."
+            )
 
 
 def text_path(index_dir: Path, source: str) -> Path:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -37,6 +37,9 @@ app = typer.Typer(
 )
 index_app = typer.Typer(help="Build or inspect the search index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+
+if TYPE_CHECKING:
+    from assistant.assistant import Assistant
 
 out = Console()
 err = Console(stderr=True)
@@ -106,7 +109,7 @@ def _build_progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[in
         yield on_statements, on_file
 
 
-def _load_assistant(settings: Settings):  # type: ignore[no-untyped-def]
+def _load_assistant(settings: Settings) -> Assistant:
     from assistant.assistant import Assistant
 
     with _progress_bar("Embedding statements") as progress:
@@ -303,7 +306,7 @@ def index_status_command(
                     str(len(meta.references) or "—"),
                 )
             out.print(listing)
-        for problem in data["problems"]:
+        for problem in manifest.problems if manifest else []:
             out.print(f"[yellow]Skipped or repaired:[/yellow] {escape(problem)}", soft_wrap=True)
     if check and not status.up_to_date:
         raise typer.Exit(EXIT_FAILURE)

@@ -67,7 +67,7 @@ def markdown(answer: Answer) -> str:
 
 def dose_cells(answer: Answer) -> list[tuple[str, ...]]:
     """One row of plain-text cells per dose, in :data:`DOSE_COLUMNS` order (faces escape for their medium)."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for dose in answer.doses:
         schedule = ", ".join(part for part in (dose.schedule, dose.course) if part)
         rows.append(

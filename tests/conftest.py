@@ -37,7 +37,7 @@ def guideline_text() -> str:
 
 
 @pytest.fixture(scope="session")
-def embedder():  # type: ignore[no-untyped-def]
+def embedder():
     from assistant.index.embeddings import get_embedder
 
     return get_embedder()
@@ -53,7 +53,7 @@ def session_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def settings(session_dirs: tuple[Path, Path]):  # type: ignore[no-untyped-def]
+def settings(session_dirs: tuple[Path, Path]):
     from assistant.settings import Settings
 
     corpus, index = session_dirs
@@ -61,7 +61,7 @@ def settings(session_dirs: tuple[Path, Path]):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def assistant(settings, embedder):  # type: ignore[no-untyped-def]
+def assistant(settings, embedder):
     """The real pipeline over the bundled guideline (model, FAISS, BM25, guardrail)."""
     from assistant import Assistant
 
@@ -69,7 +69,7 @@ def assistant(settings, embedder):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def make_corpus(tmp_path: Path):  # type: ignore[no-untyped-def]
+def make_corpus(tmp_path: Path):
     """Write ``{name: text}`` guideline files into a fresh corpus folder and return its settings."""
     from assistant.settings import Settings
 

@@ -56,7 +56,7 @@ def test_recall_against_flat(found: list[list[int]], truth: list[list[int]], k: 
     assert _recall(np.array(found), np.array(truth), k) == expected
 
 
-def test_bad_sizes_are_refused(settings) -> None:  # type: ignore[no-untyped-def]
+def test_bad_sizes_are_refused(settings) -> None:
     with pytest.raises(ValueError, match="scale must be >= 1, got 0"):
         run_bench(settings, scale=0)
 
@@ -72,7 +72,7 @@ def _numbers(node: object) -> list[float]:
 
 
 @pytest.mark.benchmark
-def test_bench_tiny_configuration_reports_every_figure(settings, assistant, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_bench_tiny_configuration_reports_every_figure(settings, assistant, capsys) -> None:
     report = run_bench(
         settings,
         scale=2000,

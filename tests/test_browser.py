@@ -38,7 +38,7 @@ CHAT_INPUT = '[data-testid="stChatInputTextArea"]'
 CHAT_MESSAGE = '[data-testid="stChatMessage"]'
 
 
-def wait_until_idle(page) -> None:  # type: ignore[no-untyped-def]
+def wait_until_idle(page) -> None:
     """Streamlit dims the page while the script runs; wait for the run to finish before looking."""
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(state="attached")
     page.locator('[data-stale="true"]').first.wait_for(state="detached")
@@ -65,7 +65,7 @@ def wait_for_health(url: str, process: subprocess.Popen[bytes], log: Path) -> No
 
 
 @pytest.fixture(scope="module")
-def server(settings, assistant) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def server(settings, assistant) -> Iterator[str]:
     """A Streamlit server on a free loopback port over the session's corpus and (pre-built) index.
 
     One server for the module (each test opens its own browser session): the
@@ -106,7 +106,7 @@ def server(settings, assistant) -> Iterator[str]:  # type: ignore[no-untyped-def
 
 
 @pytest.fixture
-def page():  # type: ignore[no-untyped-def]
+def page():
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (`apt-get install -y chromium`).")
     from playwright.sync_api import sync_playwright
@@ -122,7 +122,7 @@ def page():  # type: ignore[no-untyped-def]
             browser.close()
 
 
-def test_question_in_browser_shows_quotes_citations_and_context(server: str, page, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_question_in_browser_shows_quotes_citations_and_context(server: str, page, assistant) -> None:
     question = "What IVIG dose is used in warm AIHA?"
     expected = assistant.ask(question)
     assert expected.quotes, "the bundled guideline must answer the example question"
@@ -154,7 +154,7 @@ def test_question_in_browser_shows_quotes_citations_and_context(server: str, pag
     page.screenshot(path=str(OUTPUT / "answer.png"), full_page=True)
 
 
-def test_dose_mismatch_and_literal_user_text_in_browser(server: str, page) -> None:  # type: ignore[no-untyped-def]
+def test_dose_mismatch_and_literal_user_text_in_browser(server: str, page) -> None:
     page.goto(server)
     chat = page.locator(CHAT_INPUT)
     chat.wait_for(state="visible")
@@ -171,7 +171,7 @@ def test_dose_mismatch_and_literal_user_text_in_browser(server: str, page) -> No
     page.screenshot(path=str(OUTPUT / "dose-warning.png"), full_page=True)
 
 
-def test_off_topic_question_in_browser_is_a_calm_abstention(server: str, page) -> None:  # type: ignore[no-untyped-def]
+def test_off_topic_question_in_browser_is_a_calm_abstention(server: str, page) -> None:
     page.goto(server)
     chat = page.locator(CHAT_INPUT)
     chat.wait_for(state="visible")

@@ -17,7 +17,7 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def dirs(settings, assistant) -> list[str]:  # type: ignore[no-untyped-def]
+def dirs(settings, assistant) -> list[str]:
     return ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
 
 
@@ -81,12 +81,12 @@ def test_index_status_json(dirs: list[str]) -> None:
     assert data["documents"] == ["ivig-in-aiha.txt"] and data["model"] == "all-MiniLM-L6-v2"
 
 
-def test_index_status_check_fails_when_missing(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+def test_index_status_check_fails_when_missing(tmp_path: Path, settings) -> None:
     args = ["index", "status", "--check", "--corpus", str(settings.corpus_dir), "--index", str(tmp_path / "none")]
     assert runner.invoke(app, args).exit_code == EXIT_FAILURE
 
 
-def test_user_markdown_corpus_through_build_and_ask(make_corpus) -> None:  # type: ignore[no-untyped-def]
+def test_user_markdown_corpus_through_build_and_ask(make_corpus) -> None:
     settings = make_corpus(
         {
             "anticoag.md": "# Anticoagulation in AF\n\n## Dosing\n\nApixaban 5 mg twice daily is the standard dose [1].\n"
@@ -102,7 +102,7 @@ def test_user_markdown_corpus_through_build_and_ask(make_corpus) -> None:  # typ
     assert data["quotes"][0]["source"] == "anticoag.md"
 
 
-def test_console_script_runs_offline(settings, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_console_script_runs_offline(settings, assistant) -> None:
     """The installed entry point, in a real process, with hub access switched off."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     command = [sys.executable, "-m", "assistant.cli", "ask", "--json", "Can IVIG replace steroids?"]

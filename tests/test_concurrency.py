@@ -29,7 +29,7 @@ CONCURRENT_QUESTIONS = 400
 SOAK_WARMUP, SOAK_QUESTIONS = 100, 600
 
 
-def _outcome(assistant, question: str) -> str:  # type: ignore[no-untyped-def]
+def _outcome(assistant, question: str) -> str:
     """The answer as JSON without its timings, or the input error's message."""
     try:
         return assistant.ask(question).model_dump_json(exclude={"timings_ms"})
@@ -38,11 +38,11 @@ def _outcome(assistant, question: str) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def sequential(assistant) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def sequential(assistant) -> dict[str, str]:
     return {question: _outcome(assistant, question) for question in QUESTIONS}
 
 
-def _run_threaded(assistant, questions: list[str]) -> tuple[list[str], set[int]]:  # type: ignore[no-untyped-def]
+def _run_threaded(assistant, questions: list[str]) -> tuple[list[str], set[int]]:
     used: set[int] = set()
 
     def work(question: str) -> str:
@@ -53,7 +53,7 @@ def _run_threaded(assistant, questions: list[str]) -> tuple[list[str], set[int]]
         return list(pool.map(work, questions)), used
 
 
-def test_threads_give_the_sequential_answers(assistant, sequential: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_threads_give_the_sequential_answers(assistant, sequential: dict[str, str]) -> None:
     questions = [QUESTIONS[(n * 7) % len(QUESTIONS)] for n in range(80)]
     results, used = _run_threaded(assistant, questions)
     assert len(used) > 1
@@ -62,7 +62,7 @@ def test_threads_give_the_sequential_answers(assistant, sequential: dict[str, st
 
 
 @pytest.mark.slow
-def test_8_threads_400_questions_match_the_sequential_answers(assistant, sequential: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_8_threads_400_questions_match_the_sequential_answers(assistant, sequential: dict[str, str]) -> None:
     # A fixed shuffle so that neighbouring threads ask different questions at the same moment.
     questions = [QUESTIONS[(n * 37 + 11) % len(QUESTIONS)] for n in range(CONCURRENT_QUESTIONS)]
     started = time.perf_counter()
@@ -75,7 +75,7 @@ def test_8_threads_400_questions_match_the_sequential_answers(assistant, sequent
 
 
 @pytest.mark.slow
-def test_soak_memory_stays_flat_and_latency_is_reported(assistant) -> None:  # type: ignore[no-untyped-def]
+def test_soak_memory_stays_flat_and_latency_is_reported(assistant) -> None:
     process = psutil.Process()
     for n in range(SOAK_WARMUP):
         _outcome(assistant, QUESTIONS[n % len(QUESTIONS)])

@@ -40,12 +40,12 @@ BAD_FILES: dict[str, tuple[str | bytes, str]] = {
 
 
 @pytest.fixture
-def messy(make_corpus):  # type: ignore[no-untyped-def]
+def messy(make_corpus):
     return make_corpus({"a-guideline.txt": GOOD, "splenectomy.md": SECOND_GOOD, **{k: v for k, (v, _) in BAD_FILES.items()}})
 
 
 @pytest.mark.parametrize("name", list(BAD_FILES))
-def test_each_bad_file_is_skipped_with_a_message_naming_it(make_corpus, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_each_bad_file_is_skipped_with_a_message_naming_it(make_corpus, name: str) -> None:
     content, words = BAD_FILES[name]
     settings = make_corpus({"a-guideline.txt": GOOD, name: content})
     corpus = load_corpus(settings.corpus_dir)
@@ -56,7 +56,7 @@ def test_each_bad_file_is_skipped_with_a_message_naming_it(make_corpus, name: st
     assert "\n" not in problem and "Traceback" not in problem
 
 
-def test_nothing_is_dropped_without_a_message(messy) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_is_dropped_without_a_message(messy) -> None:
     corpus = load_corpus(messy.corpus_dir)
     used = {doc.source for doc in corpus.documents}
     assert used == {"a-guideline.txt", "splenectomy.md"}
@@ -66,7 +66,7 @@ def test_nothing_is_dropped_without_a_message(messy) -> None:  # type: ignore[no
     assert len(corpus.problems) == len(BAD_FILES)
 
 
-def test_good_files_are_still_indexed_and_problems_recorded(messy, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_good_files_are_still_indexed_and_problems_recorded(messy, embedder) -> None:
     loaded = build_index(messy, embedder)
     assert loaded.manifest.n_documents == 2
     assert {chunk.source for chunk in loaded.chunks} == {"a-guideline.txt", "splenectomy.md"}
@@ -76,7 +76,7 @@ def test_good_files_are_still_indexed_and_problems_recorded(messy, embedder) -> 
     assert again.faiss_index.ntotal == len(again.chunks)
 
 
-def test_a_corpus_with_no_usable_file_names_every_problem(make_corpus) -> None:  # type: ignore[no-untyped-def]
+def test_a_corpus_with_no_usable_file_names_every_problem(make_corpus) -> None:
     settings = make_corpus({name: content for name, (content, _) in BAD_FILES.items() if name != "copy-of-guideline.txt"})
     with pytest.raises(CorpusError) as caught:
         load_corpus(settings.corpus_dir)
@@ -87,7 +87,7 @@ def test_a_corpus_with_no_usable_file_names_every_problem(make_corpus) -> None: 
             assert Path(name).name in message, name
 
 
-def test_file_at_the_size_limit_is_read_and_one_byte_more_is_refused(make_corpus) -> None:  # type: ignore[no-untyped-def]
+def test_file_at_the_size_limit_is_read_and_one_byte_more_is_refused(make_corpus) -> None:
     body = "Steroids are the first-line treatment.\n"
     fits = body + "x" * (MAX_FILE_BYTES - len(body) - 1) + "\n"
     settings = make_corpus({"a-guideline.txt": GOOD, "fits.txt": fits, "over.txt": fits + "y"})
@@ -104,7 +104,7 @@ def test_file_at_the_size_limit_is_read_and_one_byte_more_is_refused(make_corpus
         pytest.param(lambda text: text.replace("\n", "\r"), id="cr-only"),
     ],
 )
-def test_odd_but_valid_text_files_are_parsed_with_exact_offsets(make_corpus, variant) -> None:  # type: ignore[no-untyped-def]
+def test_odd_but_valid_text_files_are_parsed_with_exact_offsets(make_corpus, variant) -> None:
     raw = variant(GOOD)
     settings = make_corpus({"g.txt": raw.encode("utf-8")})
     corpus = load_corpus(settings.corpus_dir)
@@ -117,7 +117,7 @@ def test_odd_but_valid_text_files_are_parsed_with_exact_offsets(make_corpus, var
 # --------------------------------------------------------------------------- nothing outside the folder
 
 
-def test_a_link_to_a_file_outside_the_corpus_is_not_read(make_corpus, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_link_to_a_file_outside_the_corpus_is_not_read(make_corpus, tmp_path: Path, monkeypatch) -> None:
     secret = tmp_path / "outside" / "secret.txt"
     secret.parent.mkdir()
     secret.write_text("The secret statement must never be indexed.\n", encoding="utf-8")
@@ -144,7 +144,7 @@ def test_a_link_to_a_file_outside_the_corpus_is_not_read(make_corpus, tmp_path: 
     assert not any("secret statement" in s.text for doc in corpus.documents for s in doc.statements)
 
 
-def test_a_link_inside_the_corpus_is_followed(make_corpus) -> None:  # type: ignore[no-untyped-def]
+def test_a_link_inside_the_corpus_is_followed(make_corpus) -> None:
     settings = make_corpus({"sub/real.md": SECOND_GOOD, "a-guideline.txt": GOOD})
     (settings.corpus_dir / "alias.md").symlink_to(settings.corpus_dir / "sub" / "real.md")
     corpus = load_corpus(settings.corpus_dir)
@@ -153,7 +153,7 @@ def test_a_link_inside_the_corpus_is_followed(make_corpus) -> None:  # type: ign
     assert len(corpus.problems) == 1 and "identical to" in corpus.problems[0]
 
 
-def test_hidden_files_and_folders_are_ignored(make_corpus) -> None:  # type: ignore[no-untyped-def]
+def test_hidden_files_and_folders_are_ignored(make_corpus) -> None:
     settings = make_corpus({"a-guideline.txt": GOOD, ".hidden.txt": SECOND_GOOD, ".git/notes.md": SECOND_GOOD})
     corpus = load_corpus(settings.corpus_dir)
     assert [doc.source for doc in corpus.documents] == ["a-guideline.txt"]
@@ -163,7 +163,7 @@ def test_hidden_files_and_folders_are_ignored(make_corpus) -> None:  # type: ign
 
 
 @pytest.mark.slow
-def test_cli_build_lists_every_skipped_file_and_indexes_the_good_ones(messy) -> None:  # type: ignore[no-untyped-def]
+def test_cli_build_lists_every_skipped_file_and_indexes_the_good_ones(messy) -> None:
     # The 10 MB file is not needed again here; keep the subprocess quick.
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "COLUMNS": "400", "NO_COLOR": "1"}
     done = subprocess.run(
@@ -184,7 +184,7 @@ def test_cli_build_lists_every_skipped_file_and_indexes_the_good_ones(messy) -> 
 
 
 @pytest.mark.slow
-def test_cli_with_no_usable_file_exits_1_naming_the_problems(make_corpus) -> None:  # type: ignore[no-untyped-def]
+def test_cli_with_no_usable_file_exits_1_naming_the_problems(make_corpus) -> None:
     settings = make_corpus({"empty.txt": b"", "binary.txt": b"\x00\x01"})
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "COLUMNS": "400", "NO_COLOR": "1"}
     done = subprocess.run(

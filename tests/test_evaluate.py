@@ -187,14 +187,14 @@ def test_quote_fidelity_is_one_for_true_offsets_and_detects_a_tampered_one(
 
 
 @pytest.fixture(scope="module")
-def corpus_keys(guideline_text: str):  # type: ignore[no-untyped-def]
+def corpus_keys(guideline_text: str):
     from assistant.ingest.parser import parse_document
 
     document = parse_document(guideline_text, CORPUS_FILE)
     return corpus_dose_keys((s.text, s.lead_in) for s in document.statements)
 
 
-def test_quoted_corpus_doses_are_supported(corpus_keys, guideline_text: str) -> None:  # type: ignore[no-untyped-def]
+def test_quoted_corpus_doses_are_supported(corpus_keys, guideline_text: str) -> None:
     answer = answer_with([quote_of(IVIG_STATEMENT, guideline_text, ["1"]), quote_of(RTX_BULLET, guideline_text)])
     assert unsupported_doses(answer, corpus_keys) == []
 
@@ -207,7 +207,7 @@ def test_quoted_corpus_doses_are_supported(corpus_keys, guideline_text: str) -> 
         ("Give rituximab 375 mg/kg weekly.", "a wrong basis"),
     ],
 )
-def test_a_dose_absent_from_the_corpus_is_found(corpus_keys, guideline_text: str, summary: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_dose_absent_from_the_corpus_is_found(corpus_keys, guideline_text: str, summary: str, message: str) -> None:
     quote = quote_of(IVIG_STATEMENT, guideline_text, ["1"])
     answer = answer_with([quote], markdown=f"{summary}\n\n> {quote.text}")
     assert unsupported_doses(answer, corpus_keys), message
@@ -215,7 +215,7 @@ def test_a_dose_absent_from_the_corpus_is_found(corpus_keys, guideline_text: str
 
 def test_calculated_amount_is_exempt_only_when_its_source_dose_is_in_the_corpus(
     corpus_keys, guideline_text: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     quote = quote_of(IVIG_STATEMENT, guideline_text, ["1"])
     note = "Calculated for this patient: 1 g/kg × 70 kg = 70 g."
     calc = Flag(code=FlagCode.CALCULATION, severity=Severity.INFO, message=note, text="1 g/kg as a single dose")
@@ -294,13 +294,13 @@ def subset(count: int = 8, abstain: int = 2) -> list[GoldItem]:
 
 
 @pytest.fixture(scope="module")
-def evaluation(assistant, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def evaluation(assistant, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("eval-run")
     metrics = evaluate(assistant, subset(), out, baselines=True, thresholds=load_thresholds())
     return metrics, out
 
 
-def test_evaluate_writes_the_four_files(evaluation) -> None:  # type: ignore[no-untyped-def]
+def test_evaluate_writes_the_four_files(evaluation) -> None:
     metrics, out = evaluation
     for name in ("answers.jsonl", "metrics.json", "report.md", "report.png"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
@@ -315,7 +315,7 @@ def test_evaluate_writes_the_four_files(evaluation) -> None:  # type: ignore[no-
     assert "LangChain recipe" in report and "## Failures" in report
 
 
-def test_evaluate_metrics_are_named_and_bounded(evaluation) -> None:  # type: ignore[no-untyped-def]
+def test_evaluate_metrics_are_named_and_bounded(evaluation) -> None:
     metrics, _ = evaluation
     assert METRIC_NAMES <= set(metrics), sorted(METRIC_NAMES - set(metrics))
     for system in ("langchain_recipe", "bm25_only", "dense_only"):
@@ -328,7 +328,7 @@ def test_evaluate_metrics_are_named_and_bounded(evaluation) -> None:  # type: ig
     assert metrics["baseline.langchain_recipe.chars_mean"] > 3 * metrics["answer.chars_quoted_mean"]
 
 
-def test_eval_command_gates_on_the_thresholds(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_eval_command_gates_on_the_thresholds(settings, tmp_path: Path) -> None:
     from assistant.cli import app
 
     gold_file = tmp_path / "gold.jsonl"

@@ -46,7 +46,7 @@ CLI = [sys.executable, "-m", "assistant.cli"]
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory, settings, embedder) -> Path:  # type: ignore[no-untyped-def]
+def pristine(tmp_path_factory: pytest.TempPathFactory, settings, embedder) -> Path:
     """One good index over the bundled corpus, built once and copied for each test."""
     local = settings.with_overrides(index_dir=tmp_path_factory.mktemp("pristine") / "index")
     build_index(local, embedder)
@@ -54,7 +54,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory, settings, embedder) -> Pa
 
 
 @pytest.fixture
-def built(tmp_path: Path, settings, pristine: Path):  # type: ignore[no-untyped-def]
+def built(tmp_path: Path, settings, pristine: Path):
     """A private copy of a good index (and of the corpus) that a test may damage."""
     shutil.copytree(settings.corpus_dir, tmp_path / "corpus")
     shutil.copytree(pristine, tmp_path / "index")
@@ -166,7 +166,7 @@ FAULTS: dict[str, tuple[Callable[[Path], None], bool, str]] = {
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_damaged_index_is_detected_named_and_repaired_by_build(fault: str, built, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_damaged_index_is_detected_named_and_repaired_by_build(fault: str, built, embedder) -> None:
     damage, forge, file_named = FAULTS[fault]
     damage(built.index_dir)
     if forge:
@@ -198,14 +198,14 @@ def test_damaged_index_is_detected_named_and_repaired_by_build(fault: str, built
     assert index_status(built).up_to_date is True
 
 
-def test_a_chunk_pointing_outside_the_corpus_is_never_read(built, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_chunk_pointing_outside_the_corpus_is_never_read(built, monkeypatch: pytest.MonkeyPatch) -> None:
     """Even with forged checksums, loading reads only the index files: never the file a record names."""
     _set_chunk_source(built.index_dir, "../../etc/passwd")
     _rehash(built.index_dir)
     opened: list[str] = []
     real_open = open
 
-    def spying_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def spying_open(file, *args, **kwargs):
         opened.append(os.fspath(file) if not isinstance(file, int) else str(file))
         return real_open(file, *args, **kwargs)
 
@@ -219,7 +219,7 @@ def test_a_chunk_pointing_outside_the_corpus_is_never_read(built, monkeypatch: p
 
 
 @pytest.mark.parametrize("source", ["../../etc/passwd", "/etc/passwd", "../corpus-sibling.txt", "sub/../../x.txt"])
-def test_assistant_refuses_to_open_a_source_outside_the_corpus(assistant, source: str) -> None:  # type: ignore[no-untyped-def]
+def test_assistant_refuses_to_open_a_source_outside_the_corpus(assistant, source: str) -> None:
     with pytest.raises(CorpusError, match="outside the corpus folder"):
         assistant.document(source)
 
@@ -227,7 +227,7 @@ def test_assistant_refuses_to_open_a_source_outside_the_corpus(assistant, source
 # --------------------------------------------------------------------------- another model, another dimension
 
 
-def test_index_built_with_another_model_is_stale_and_rebuilt_saying_so(built, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_index_built_with_another_model_is_stale_and_rebuilt_saying_so(built, embedder) -> None:
     manifest = _manifest(built.index_dir)
     manifest["model"] = "some-other-model"
     _write_manifest(built.index_dir, manifest)
@@ -240,7 +240,7 @@ def test_index_built_with_another_model_is_stale_and_rebuilt_saying_so(built, em
     assert load_index(built).manifest.model == built.model
 
 
-def test_index_of_another_dimension_is_rebuilt_for_this_model(built, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_index_of_another_dimension_is_rebuilt_for_this_model(built, embedder) -> None:
     """A consistent index whose vectors have another width (another model under the same name)."""
     other = faiss.IndexFlatIP(128)
     vectors = np.random.default_rng(0).standard_normal((BUNDLED_CHUNKS, 128)).astype(np.float32)
@@ -261,7 +261,7 @@ def test_index_of_another_dimension_is_rebuilt_for_this_model(built, embedder) -
 # --------------------------------------------------------------------------- interrupted and concurrent builds
 
 
-def test_crash_between_the_two_renames_is_recovered_on_load(built) -> None:  # type: ignore[no-untyped-def]
+def test_crash_between_the_two_renames_is_recovered_on_load(built) -> None:
     index_dir = built.index_dir
     backup = index_dir.parent / f".{index_dir.name}.old"
     os.rename(index_dir, backup)  # the first rename happened, the process died
@@ -271,7 +271,7 @@ def test_crash_between_the_two_renames_is_recovered_on_load(built) -> None:  # t
     assert index_dir.is_dir() and not backup.exists()
 
 
-def test_leftover_staging_folders_are_removed_by_the_next_build(built, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_leftover_staging_folders_are_removed_by_the_next_build(built, embedder) -> None:
     parent, name = built.index_dir.parent, built.index_dir.name
     for pid in (424242, 1):
         leftover = parent / f".{name}.tmp-{pid}"
@@ -283,14 +283,14 @@ def test_leftover_staging_folders_are_removed_by_the_next_build(built, embedder)
     assert load_index(built).faiss_index.ntotal == BUNDLED_CHUNKS
 
 
-def test_recover_does_nothing_when_the_index_is_present(built) -> None:  # type: ignore[no-untyped-def]
+def test_recover_does_nothing_when_the_index_is_present(built) -> None:
     backup = built.index_dir.parent / f".{built.index_dir.name}.old"
     backup.mkdir()
     recover_interrupted_swap(built.index_dir)
     assert backup.is_dir() and load_index(built).faiss_index.ntotal == BUNDLED_CHUNKS
 
 
-def test_two_builds_in_threads_take_turns_under_the_lock(built, embedder, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_two_builds_in_threads_take_turns_under_the_lock(built, embedder, monkeypatch: pytest.MonkeyPatch) -> None:
     import assistant.index.build as index_module
 
     spans: list[tuple[float, float]] = []
@@ -379,7 +379,7 @@ def _big_corpus(path: Path, statements: int = 3000) -> None:
 
 
 @pytest.mark.slow
-def test_sigkill_during_a_real_build_leaves_the_previous_index_loadable(built, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_during_a_real_build_leaves_the_previous_index_loadable(built, embedder) -> None:
     _big_corpus(built.corpus_dir / "zz-synthetic.txt")
     try:
         before = _manifest(built.index_dir)
@@ -441,7 +441,7 @@ _PAUSED_BUILD = textwrap.dedent(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["before-swap", "between-renames"])
-def test_sigkill_at_the_swap_leaves_the_previous_index_loadable(point: str, built, embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_at_the_swap_leaves_the_previous_index_loadable(point: str, built, embedder, tmp_path: Path) -> None:
     marker = tmp_path / "reached"
     before = _manifest(built.index_dir)
     (built.corpus_dir / "zz-extra.md").write_text("# Extra\n\nA new statement about splenectomy [9].\n")
@@ -474,7 +474,7 @@ def test_sigkill_at_the_swap_leaves_the_previous_index_loadable(point: str, buil
 
 
 @pytest.mark.slow
-def test_two_real_build_processes_at_once_end_with_one_consistent_index(built) -> None:  # type: ignore[no-untyped-def]
+def test_two_real_build_processes_at_once_end_with_one_consistent_index(built) -> None:
     (built.corpus_dir / "zz-extra.md").write_text("# Extra\n\nA new statement about splenectomy [9].\n")
     try:
         command = [*CLI, "index", "build", "--corpus", str(built.corpus_dir), "--index", str(built.index_dir)]
@@ -497,7 +497,7 @@ def test_two_real_build_processes_at_once_end_with_one_consistent_index(built) -
 
 
 @pytest.mark.slow
-def test_cli_reports_a_corrupt_index_in_one_sentence_and_index_build_repairs_it(built) -> None:  # type: ignore[no-untyped-def]
+def test_cli_reports_a_corrupt_index_in_one_sentence_and_index_build_repairs_it(built) -> None:
     _truncate(built.index_dir)
     where = ["--corpus", str(built.corpus_dir), "--index", str(built.index_dir)]
 

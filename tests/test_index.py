@@ -24,7 +24,7 @@ from assistant.ingest.chunking import CHUNKER_VERSION
 
 
 @pytest.fixture
-def built(tmp_path: Path, settings, embedder):  # type: ignore[no-untyped-def]
+def built(tmp_path: Path, settings, embedder):
     """A private index over the bundled corpus that tests may damage."""
     local = settings.with_overrides(index_dir=tmp_path / "index")
     (tmp_path / "index").mkdir()
@@ -33,7 +33,7 @@ def built(tmp_path: Path, settings, embedder):  # type: ignore[no-untyped-def]
     return local
 
 
-def test_build_writes_faiss_jsonl_and_manifest(built) -> None:  # type: ignore[no-untyped-def]
+def test_build_writes_faiss_jsonl_and_manifest(built) -> None:
     files = sorted(p.name for p in built.index_dir.iterdir())
     assert files == sorted([*ARTIFACTS, MARKER_FILE, "README.md"])
     manifest = json.loads((built.index_dir / MANIFEST_FILE).read_text())
@@ -45,30 +45,30 @@ def test_build_writes_faiss_jsonl_and_manifest(built) -> None:  # type: ignore[n
     assert manifest["n_chunks"] == 31
 
 
-def test_no_pickle_files_and_chunks_are_json(built) -> None:  # type: ignore[no-untyped-def]
+def test_no_pickle_files_and_chunks_are_json(built) -> None:
     assert not list(built.index_dir.glob("*.pkl"))
     lines = (built.index_dir / CHUNKS_FILE).read_text().splitlines()
     assert all(json.loads(line)["text"] for line in lines)
 
 
-def test_load_round_trip(built) -> None:  # type: ignore[no-untyped-def]
+def test_load_round_trip(built) -> None:
     loaded = load_index(built)
     assert loaded.faiss_index.ntotal == len(loaded.chunks) == 31
     raw = (built.corpus_dir / "ivig-in-aiha.txt").read_text()
     assert all(raw[c.start : c.end] == c.text for c in loaded.chunks)
 
 
-def test_placeholder_survives_rebuild(built, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_placeholder_survives_rebuild(built, embedder) -> None:
     build_index(built, embedder)
     assert (built.index_dir / "README.md").read_text() == "placeholder\n"
 
 
-def test_missing_index(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+def test_missing_index(tmp_path: Path, settings) -> None:
     with pytest.raises(IndexMissing):
         load_index(settings.with_overrides(index_dir=tmp_path / "none"))
 
 
-def test_changed_corpus_is_stale_and_rebuilt(tmp_path: Path, built, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_changed_corpus_is_stale_and_rebuilt(tmp_path: Path, built, embedder) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(built.corpus_dir, corpus)
     local = built.with_overrides(corpus_dir=corpus)
@@ -83,7 +83,7 @@ def test_changed_corpus_is_stale_and_rebuilt(tmp_path: Path, built, embedder) ->
     assert index_status(local).up_to_date is True
 
 
-def test_other_model_is_stale(built) -> None:  # type: ignore[no-untyped-def]
+def test_other_model_is_stale(built) -> None:
     path = built.index_dir / MANIFEST_FILE
     manifest = json.loads(path.read_text())
     manifest["model"] = "some-other-model"
@@ -102,7 +102,7 @@ def test_other_model_is_stale(built) -> None:  # type: ignore[no-untyped-def]
     ],
     ids=["truncated-faiss", "garbage-chunk-line", "broken-manifest", "missing-chunks"],
 )
-def test_corrupt_index_is_refused_naming_the_file(built, embedder, damage, file_named: str) -> None:  # type: ignore[no-untyped-def]
+def test_corrupt_index_is_refused_naming_the_file(built, embedder, damage, file_named: str) -> None:
     damage(built.index_dir)
     with pytest.raises(IndexCorrupt, match=file_named):
         ensure_index(built, embedder)

@@ -52,7 +52,7 @@ PIECES = st.one_of(st.text(max_size=20), CONTROL, RTL, EMOJI, SURROGATE, MARKUP,
 QUESTIONS = st.lists(PIECES, max_size=25).map(" ".join) | st.text(max_size=300)
 
 
-def _check(assistant, question: object) -> Answer | InputError:  # type: ignore[no-untyped-def]
+def _check(assistant, question: object) -> Answer | InputError:
     """The only two acceptable outcomes, each checked for what it promises."""
     try:
         answer = assistant.ask(question)
@@ -82,7 +82,7 @@ def _check(assistant, question: object) -> Answer | InputError:  # type: ignore[
 @example(question="\u202eAHIA mraw ni GIVI fo esod\u202c")
 @example(question="<script>alert('x')</script> What dose of IVIG?")
 @example(question="What dose of IVIG?" + "\x00" * 50)
-def test_any_question_is_answered_abstained_or_refused_as_input(assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+def test_any_question_is_answered_abstained_or_refused_as_input(assistant, question: str) -> None:
     _check(assistant, question)
 
 
@@ -91,7 +91,7 @@ def test_any_question_is_answered_abstained_or_refused_as_input(assistant, quest
 @example(length=LIMIT, filler="IVIG ")
 @example(length=LIMIT + 1, filler="IVIG ")
 @example(length=50_000, filler="dose ")
-def test_question_length_limit(assistant, length: int, filler: str) -> None:  # type: ignore[no-untyped-def]
+def test_question_length_limit(assistant, length: int, filler: str) -> None:
     question = ("What dose of IVIG? " + filler * length)[:length]
     outcome = _check(assistant, question)
     cleaned = len(question.strip())
@@ -102,12 +102,12 @@ def test_question_length_limit(assistant, length: int, filler: str) -> None:  # 
 
 
 @pytest.mark.parametrize("question", [None, 42, b"What dose of IVIG?", ["IVIG"], {"q": 1}])
-def test_a_question_that_is_not_text_is_an_input_error(assistant, question: object) -> None:  # type: ignore[no-untyped-def]
+def test_a_question_that_is_not_text_is_an_input_error(assistant, question: object) -> None:
     with pytest.raises(InputError, match="must be text"):
         assistant.ask(question)  # type: ignore[arg-type]
 
 
-def test_markup_in_a_question_is_kept_as_text_not_interpreted(assistant) -> None:  # type: ignore[no-untyped-def]
+def test_markup_in_a_question_is_kept_as_text_not_interpreted(assistant) -> None:
     question = "<b>What dose</b> of <i>IVIG</i> in warm AIHA? <script>alert(1)</script>"
     answer = assistant.ask(question)
     assert answer.question == question  # the UI and CLI receive the text as typed; they must escape it
@@ -150,7 +150,7 @@ def test_cli_refuses_bad_questions_with_exit_2_and_no_traceback(question: str, e
 
 
 @pytest.mark.slow
-def test_cli_survives_undecodable_bytes_and_markup_in_a_question(settings) -> None:  # type: ignore[no-untyped-def]
+def test_cli_survives_undecodable_bytes_and_markup_in_a_question(settings) -> None:
     where = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
     done = _cli("ask", b"What dose of IVIG \xff\xfe in warm AIHA? [red]x[/red] <b>y</b>", "--json", *where)
     assert done.returncode == 0, done.stderr

@@ -45,7 +45,7 @@ def test_loopback_stays_allowed_for_the_local_ui() -> None:
             pass
 
 
-def test_the_model_and_index_load_with_the_network_blocked(assistant) -> None:  # type: ignore[no-untyped-def]
+def test_the_model_and_index_load_with_the_network_blocked(assistant) -> None:
     answer = assistant.ask("What dose of IVIG is used in warm AIHA?")
     assert answer.quotes
 

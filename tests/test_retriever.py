@@ -18,7 +18,7 @@ class TestGuidelineRetrieverStandard(RetrieversIntegrationTests):
     params: dict[str, Any] = {}
 
     @pytest.fixture(autouse=True)
-    def _point_at_session_index(self, settings, assistant) -> None:  # type: ignore[no-untyped-def]
+    def _point_at_session_index(self, settings, assistant) -> None:
         type(self).params = {"corpus_dir": settings.corpus_dir, "index_dir": settings.index_dir}
 
     @property
@@ -34,14 +34,14 @@ class TestGuidelineRetrieverStandard(RetrieversIntegrationTests):
         return "What IVIG dose is used in warm AIHA?"
 
 
-def test_constructible_with_no_arguments(monkeypatch, settings, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_constructible_with_no_arguments(monkeypatch, settings, assistant) -> None:
     monkeypatch.setenv("GUIDELINE_ASSISTANT_CORPUS_DIR", str(settings.corpus_dir))
     monkeypatch.setenv("GUIDELINE_ASSISTANT_INDEX_DIR", str(settings.index_dir))
     documents = GuidelineRetriever().invoke("rituximab dose")
     assert len(documents) == 5
 
 
-def test_documents_carry_chunk_fields_and_scores(settings, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_documents_carry_chunk_fields_and_scores(settings, assistant) -> None:
     retriever = GuidelineRetriever(k=2, corpus_dir=settings.corpus_dir, index_dir=settings.index_dir)
     documents = retriever.invoke("What rituximab dose is used in refractory warm AIHA?")
     assert all(isinstance(d, Document) for d in documents)
@@ -72,12 +72,12 @@ def test_k_must_be_positive() -> None:
         ("Which SYK inhibitors are in development?", "fostamatinib"),
     ],
 )
-def test_hybrid_retrieval_finds_the_statement(assistant, question: str, evidence: str) -> None:  # type: ignore[no-untyped-def]
+def test_hybrid_retrieval_finds_the_statement(assistant, question: str, evidence: str) -> None:
     hits = assistant.searcher.search(question, k=assistant.settings.k)
     assert any(evidence in hit.chunk.text for hit in hits), [h.chunk.text[:60] for h in hits]
 
 
-def test_search_is_deterministic(assistant) -> None:  # type: ignore[no-untyped-def]
+def test_search_is_deterministic(assistant) -> None:
     first = [h.chunk.id for h in assistant.searcher.search("IVIG in refractory AIHA", k=5)]
     second = [h.chunk.id for h in assistant.searcher.search("IVIG in refractory AIHA", k=5)]
     assert first == second
@@ -120,11 +120,11 @@ def test_normalizer_reads_its_data_not_code() -> None:
         ("rituximb dose for refractory aiha", []),
     ],
 )
-def test_unknown_terms(assistant, question: str, unknown: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_terms(assistant, question: str, unknown: list[str]) -> None:
     assert list(assistant.searcher.analyze(question).unknown_terms) == unknown
 
 
-def test_every_statement_is_reachable(assistant) -> None:  # type: ignore[no-untyped-def]
+def test_every_statement_is_reachable(assistant) -> None:
     """Asked in its own words, each statement is retrieved and shown: quoted, or as the lead-in of its bullets."""
     for chunk in assistant.searcher.chunks:
         assert chunk.id in [hit.chunk.id for hit in assistant.searcher.search(chunk.text, k=5)], chunk.text

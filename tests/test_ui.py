@@ -91,7 +91,7 @@ def test_quote_markdown_is_a_block_quote_with_lead_in_and_chips() -> None:
     assert render.quote_location(quote) == "Severe Refractory Cases · g.txt"
 
 
-def test_section_markdown_highlights_the_quote_inside_its_whole_section(assistant) -> None:  # type: ignore[no-untyped-def]
+def test_section_markdown_highlights_the_quote_inside_its_whole_section(assistant) -> None:
     answer = assistant.ask(DOSE_QUESTION)
     quote = answer.quotes[0]
     document = assistant.document(quote.source)
@@ -106,14 +106,14 @@ def test_section_markdown_highlights_the_quote_inside_its_whole_section(assistan
         assert line.strip() in visible
 
 
-def test_section_markdown_does_not_highlight_text_that_moved(assistant) -> None:  # type: ignore[no-untyped-def]
+def test_section_markdown_does_not_highlight_text_that_moved(assistant) -> None:
     quote = assistant.ask(DOSE_QUESTION).quotes[0]
     moved = quote.model_copy(update={"start": quote.start + 1, "end": quote.end + 1})
     shown = render.section_markdown(assistant.document(quote.source), moved)
     assert shown and "orange-background" not in shown
 
 
-def test_dose_rows_list_every_dose_with_its_citations(assistant) -> None:  # type: ignore[no-untyped-def]
+def test_dose_rows_list_every_dose_with_its_citations(assistant) -> None:
     answer = assistant.ask(DOSE_QUESTION)
     assert answer.doses
     rows = render.dose_rows(answer)
@@ -123,7 +123,7 @@ def test_dose_rows_list_every_dose_with_its_citations(assistant) -> None:  # typ
         assert plain(row["Citations"]) == " ".join(f"[{label}]" for label in dose.citations)
 
 
-def test_conversation_exports_round_trip_and_escape_user_text(assistant) -> None:  # type: ignore[no-untyped-def]
+def test_conversation_exports_round_trip_and_escape_user_text(assistant) -> None:
     answers = [assistant.ask(DOSE_QUESTION), assistant.ask(OFF_TOPIC), assistant.ask("<b>x</b> **IVIG** dose?")]
     restored = [Answer.model_validate(item) for item in json.loads(render.conversation_json(answers))]
     assert restored == answers
@@ -155,7 +155,7 @@ def point_app_at(monkeypatch: pytest.MonkeyPatch, corpus: Path, index: Path) -> 
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch, settings, assistant) -> AppTest:  # type: ignore[no-untyped-def]
+def app(monkeypatch: pytest.MonkeyPatch, settings, assistant) -> AppTest:
     """The page over the session's corpus and index (already built by the ``assistant`` fixture)."""
     point_app_at(monkeypatch, settings.corpus_dir, settings.index_dir)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
@@ -169,7 +169,7 @@ def ask(at: AppTest, question: str) -> AppTest:
     return at
 
 
-def last_reply(at: AppTest):  # type: ignore[no-untyped-def]
+def last_reply(at: AppTest):
     messages = list(at.chat_message)
     assert messages and messages[-1].name == "assistant"
     return messages[-1]
@@ -188,7 +188,7 @@ def assert_shows(at: AppTest, expected: Answer) -> None:
     assert len(reply.table) == (1 if expected.doses else 0)
 
 
-def test_page_starts_with_chat_input_and_index_status_in_the_sidebar(app: AppTest, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_page_starts_with_chat_input_and_index_status_in_the_sidebar(app: AppTest, assistant) -> None:
     manifest = assistant.manifest
     sidebar = " ".join(element.value for element in app.sidebar.markdown)
     assert f"{manifest.n_chunks} chunks" in sidebar
@@ -210,7 +210,7 @@ def test_page_starts_with_chat_input_and_index_status_in_the_sidebar(app: AppTes
     assert not app.error and not app.chat_message
 
 
-def test_question_shows_the_same_quotes_and_citations_as_assistant_ask(app: AppTest, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_question_shows_the_same_quotes_and_citations_as_assistant_ask(app: AppTest, assistant) -> None:
     expected = assistant.ask(DOSE_QUESTION)
     ask(app, DOSE_QUESTION)
     user, reply = list(app.chat_message)
@@ -222,7 +222,7 @@ def test_question_shows_the_same_quotes_and_citations_as_assistant_ask(app: AppT
     assert not reply.error and not reply.warning
 
 
-def test_off_topic_question_shows_a_calm_abstention(app: AppTest, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_off_topic_question_shows_a_calm_abstention(app: AppTest, assistant) -> None:
     assert assistant.ask(OFF_TOPIC).abstained
     ask(app, OFF_TOPIC)
     reply = last_reply(app)
@@ -230,7 +230,7 @@ def test_off_topic_question_shows_a_calm_abstention(app: AppTest, assistant) -> 
     assert not reply.error and not reply.warning and not reply.expander
 
 
-def test_dose_mismatch_question_shows_the_guardrail_warning(app: AppTest, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_dose_mismatch_question_shows_the_guardrail_warning(app: AppTest, assistant) -> None:
     expected = assistant.ask(MISMATCH)
     warnings = [flag for flag in expected.guardrail.flags if flag.severity is Severity.WARN]
     assert warnings, "the guardrail must flag a tenfold dose in the question"
@@ -241,7 +241,7 @@ def test_dose_mismatch_question_shows_the_guardrail_warning(app: AppTest, assist
     assert_shows(app, expected)
 
 
-def test_block_flags_are_errors_and_the_quotes_stay(app: AppTest, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_block_flags_are_errors_and_the_quotes_stay(app: AppTest, assistant) -> None:
     base = assistant.ask(DOSE_QUESTION)
     flag = Flag(code=FlagCode.DOSE_NOT_IN_SOURCE, severity=Severity.BLOCK, message="A summary stated 10 g/kg.")
     blocked = base.model_copy(update={"guardrail": Guardrail(status=GuardrailStatus.BLOCK, flags=[flag])})
@@ -253,7 +253,7 @@ def test_block_flags_are_errors_and_the_quotes_stay(app: AppTest, assistant) -> 
     assert_shows(app, base)
 
 
-def test_example_question_button_asks_it(app: AppTest, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_example_question_button_asks_it(app: AppTest, assistant) -> None:
     example = render.EXAMPLE_QUESTIONS[0]
     next(button for button in app.sidebar.button if button.label == example).click().run()
     assert not app.exception
@@ -264,12 +264,12 @@ def test_example_question_button_asks_it(app: AppTest, assistant) -> None:  # ty
     assert all(question in shown for question in render.EXAMPLE_QUESTIONS), "every example stays on the page"
 
 
-def test_every_example_question_is_answered(assistant) -> None:  # type: ignore[no-untyped-def]
+def test_every_example_question_is_answered(assistant) -> None:
     for example in render.EXAMPLE_QUESTIONS:
         assert not assistant.ask(example).abstained, example
 
 
-def test_conversation_is_kept_for_the_session(app: AppTest, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_conversation_is_kept_for_the_session(app: AppTest, assistant) -> None:
     ask(app, DOSE_QUESTION)
     ask(app, OFF_TOPIC)
     assert [message.name for message in app.chat_message] == ["user", "assistant"] * 2
@@ -278,7 +278,7 @@ def test_conversation_is_kept_for_the_session(app: AppTest, assistant) -> None: 
     assert_shows(app, assistant.ask(OFF_TOPIC))
 
 
-def test_k_from_the_sidebar_reaches_the_assistant(app: AppTest, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_k_from_the_sidebar_reaches_the_assistant(app: AppTest, assistant) -> None:
     app.sidebar.slider[0].set_value(1).run()
     ask(app, DOSE_QUESTION)
     assert_shows(app, assistant.ask(DOSE_QUESTION, k=1))
@@ -304,14 +304,14 @@ def test_user_markup_is_shown_literally(app: AppTest) -> None:
 # --------------------------------------------------------------------------- bad states
 
 
-def copy_of_session(settings, tmp_path: Path) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
+def copy_of_session(settings, tmp_path: Path) -> tuple[Path, Path]:
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(settings.corpus_dir, corpus)
     shutil.copytree(settings.index_dir, index)
     return corpus, index
 
 
-def test_existing_index_is_loaded_not_rebuilt(monkeypatch, tmp_path, settings, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_existing_index_is_loaded_not_rebuilt(monkeypatch, tmp_path, settings, assistant) -> None:
     corpus, index = copy_of_session(settings, tmp_path)
     before = (index / "manifest.json").read_text()
     point_app_at(monkeypatch, corpus, index)
@@ -321,7 +321,7 @@ def test_existing_index_is_loaded_not_rebuilt(monkeypatch, tmp_path, settings, a
     assert [status.label for status in at.status] == [f"Index ready: {assistant.manifest.n_chunks} passages"]
 
 
-def test_first_start_builds_index_and_reports_bad_file(monkeypatch, tmp_path, settings, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_first_start_builds_index_and_reports_bad_file(monkeypatch, tmp_path, settings, assistant) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(settings.corpus_dir, corpus)
     (corpus / "broken.txt").write_bytes(b"Prednisone \xff\xfe 1 mg/kg.\n")
@@ -336,7 +336,7 @@ def test_first_start_builds_index_and_reports_bad_file(monkeypatch, tmp_path, se
     assert_shows(at, assistant.ask(DOSE_QUESTION))
 
 
-def test_stale_index_is_shown_and_rebuilt_from_the_sidebar(monkeypatch, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+def test_stale_index_is_shown_and_rebuilt_from_the_sidebar(monkeypatch, tmp_path, settings) -> None:
     corpus, index = copy_of_session(settings, tmp_path)
     point_app_at(monkeypatch, corpus, index)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
@@ -362,7 +362,7 @@ def test_stale_index_is_shown_and_rebuilt_from_the_sidebar(monkeypatch, tmp_path
         ({"scan.pdf": b"%PDF-1.4"}, "No usable guideline"),
     ],
 )
-def test_unusable_corpus_is_shown_not_crashed_on(monkeypatch, tmp_path, files, message) -> None:  # type: ignore[no-untyped-def]
+def test_unusable_corpus_is_shown_not_crashed_on(monkeypatch, tmp_path, files, message) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name, content in files.items():
@@ -374,7 +374,7 @@ def test_unusable_corpus_is_shown_not_crashed_on(monkeypatch, tmp_path, files, m
     assert at.chat_input[0].proto.disabled
 
 
-def test_missing_corpus_folder_is_shown_and_a_rebuild_says_why_it_fails(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_corpus_folder_is_shown_and_a_rebuild_says_why_it_fails(monkeypatch, tmp_path) -> None:
     point_app_at(monkeypatch, tmp_path / "nowhere", tmp_path / "index")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
@@ -385,7 +385,7 @@ def test_missing_corpus_folder_is_shown_and_a_rebuild_says_why_it_fails(monkeypa
     assert any("does not exist" in error.value for error in at.sidebar.error)
 
 
-def test_corrupt_index_is_shown_with_a_rebuild_button_that_fixes_it(monkeypatch, tmp_path, settings, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_corrupt_index_is_shown_with_a_rebuild_button_that_fixes_it(monkeypatch, tmp_path, settings, assistant) -> None:
     corpus, index = copy_of_session(settings, tmp_path)
     faiss_file = index / "index.faiss"
     faiss_file.write_bytes(faiss_file.read_bytes()[:100])

@@ -36,7 +36,7 @@ CONVERSATIONS = {
 
 
 @pytest.fixture
-def pointed(monkeypatch: pytest.MonkeyPatch, settings, assistant) -> None:  # type: ignore[no-untyped-def]
+def pointed(monkeypatch: pytest.MonkeyPatch, settings, assistant) -> None:
     """Sessions over the session fixture's corpus and index (already built by ``assistant``)."""
     monkeypatch.setenv("GUIDELINE_ASSISTANT_CORPUS_DIR", str(settings.corpus_dir))
     monkeypatch.setenv("GUIDELINE_ASSISTANT_INDEX_DIR", str(settings.index_dir))
@@ -66,7 +66,7 @@ def _assert_no_html(at: AppTest) -> None:
         assert not UNESCAPED_TAG.search(element.value), element.value
 
 
-def test_interleaved_sessions_keep_their_own_conversations(pointed, assistant) -> None:  # type: ignore[no-untyped-def]
+def test_interleaved_sessions_keep_their_own_conversations(pointed, assistant) -> None:
     sessions = {name: _open() for name in CONVERSATIONS}
     for turn in range(2):
         for name, at in sessions.items():
@@ -84,7 +84,7 @@ def test_interleaved_sessions_keep_their_own_conversations(pointed, assistant) -
         _assert_no_html(at)
 
 
-def test_concurrent_sessions_in_threads_keep_their_own_conversations(pointed) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_sessions_in_threads_keep_their_own_conversations(pointed) -> None:
     sessions = {name: _open() for name in CONVERSATIONS}
     errors: list[BaseException] = []
     barrier = threading.Barrier(len(sessions))
@@ -109,7 +109,7 @@ def test_concurrent_sessions_in_threads_keep_their_own_conversations(pointed) ->
         _assert_no_html(at)
 
 
-def test_a_new_session_starts_with_an_empty_conversation(pointed) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_session_starts_with_an_empty_conversation(pointed) -> None:
     first = _open()
     _ask(first, CONVERSATIONS["dose"][0])
     second = _open()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,7 +59,7 @@ def _key(settings: Settings) -> tuple[str, str, str]:
     return str(settings.corpus_dir.resolve()), str(settings.index_dir.resolve()), settings.model
 
 
-def _progress_bar():  # type: ignore[no-untyped-def]
+def _progress_bar() -> Callable[[int, int], None]:
     bar = st.empty()
 
     def update(done: int, total: int) -> None:

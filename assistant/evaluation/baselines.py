@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bm25s
 import faiss
@@ -51,6 +52,10 @@ class RetrievedText:
 def _check_k(k: int) -> None:
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
+
+
+if TYPE_CHECKING:
+    from assistant.assistant import Assistant
 
 
 class LangChainRecipe:
@@ -166,7 +171,7 @@ LABELS: dict[str, str] = {
 }
 
 
-def all_baselines(assistant) -> list[LangChainRecipe | BM25Only | DenseOnly]:  # type: ignore[no-untyped-def]
+def all_baselines(assistant: Assistant) -> list[LangChainRecipe | BM25Only | DenseOnly]:
     """The three baselines over the same corpus, model and chunks as ``assistant``."""
     searcher = assistant.searcher
     return [

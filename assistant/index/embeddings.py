@@ -11,11 +11,15 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.errors import ModelError
 from assistant.settings import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -83,7 +87,7 @@ def get_embedder(model: str = DEFAULT_MODEL) -> Embedder:
         return _CACHE[model]
 
 
-def _load(path: Path):  # type: ignore[no-untyped-def]
+def _load(path: Path) -> SentenceTransformer:
     try:
         import transformers
         from sentence_transformers import SentenceTransformer

@@ -36,7 +36,7 @@ def _parsed_sources(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def test_one_changed_file_is_the_only_one_parsed_and_embedded(make_corpus, embedder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_one_changed_file_is_the_only_one_parsed_and_embedded(make_corpus, embedder, monkeypatch) -> None:
     settings = make_corpus({"a.txt": GOOD, "b.md": SECOND})
     first = build_index(settings, embedder)
     before = {chunk.id: first.faiss_index.reconstruct(i) for i, chunk in enumerate(first.chunks)}
@@ -55,7 +55,7 @@ def test_one_changed_file_is_the_only_one_parsed_and_embedded(make_corpus, embed
     assert [c.id for c in reloaded.chunks] == [c.id for c in second.chunks]
 
 
-def test_incremental_equals_full_build(make_corpus, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_incremental_equals_full_build(make_corpus, embedder) -> None:
     settings = make_corpus({"a.txt": GOOD, "b.md": SECOND})
     build_index(settings, embedder)
     (settings.corpus_dir / "c.md").write_text(SECOND.replace("Splenectomy", "Rituximab"), encoding="utf-8")
@@ -67,7 +67,7 @@ def test_incremental_equals_full_build(make_corpus, embedder) -> None:  # type: 
     np.testing.assert_allclose(vectors, full.faiss_index.reconstruct_n(0, full.faiss_index.ntotal), atol=1e-5)
 
 
-def test_a_removed_file_disappears(make_corpus, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_a_removed_file_disappears(make_corpus, embedder) -> None:
     settings = make_corpus({"a.txt": GOOD, "b.md": SECOND})
     build_index(settings, embedder)
     (settings.corpus_dir / "b.md").unlink()
@@ -76,7 +76,7 @@ def test_a_removed_file_disappears(make_corpus, embedder) -> None:  # type: igno
     assert [meta.source for meta in rebuilt.documents] == ["a.txt"]
 
 
-def test_html_quotes_index_the_stored_canonical_text(make_corpus, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_html_quotes_index_the_stored_canonical_text(make_corpus, embedder) -> None:
     settings = make_corpus({"a.txt": GOOD, "pneumonia.html": HTML})
     loaded = build_index(settings, embedder)
     html_chunks = [chunk for chunk in loaded.chunks if chunk.source == "pneumonia.html"]
@@ -90,7 +90,7 @@ def test_html_quotes_index_the_stored_canonical_text(make_corpus, embedder) -> N
     assert {d["source"]: d["offsets"] for d in documents} == {"a.txt": "raw", "pneumonia.html": "canonical"}
 
 
-def test_a_tampered_canonical_text_is_refused(make_corpus, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_a_tampered_canonical_text_is_refused(make_corpus, embedder) -> None:
     settings = make_corpus({"a.txt": GOOD, "pneumonia.html": HTML})
     build_index(settings, embedder)
     path = text_path(settings.index_dir, "pneumonia.html")
@@ -106,7 +106,7 @@ def test_a_tampered_canonical_text_is_refused(make_corpus, embedder) -> None:  #
         ({"only-a-file": None}, "is a file"),
     ],
 )
-def test_a_folder_that_is_not_an_index_is_never_replaced(make_corpus, embedder, tmp_path: Path, layout, message) -> None:  # type: ignore[no-untyped-def]
+def test_a_folder_that_is_not_an_index_is_never_replaced(make_corpus, embedder, tmp_path: Path, layout, message) -> None:
     settings = make_corpus({"a.txt": GOOD})
     target = tmp_path / "precious"
     if "only-a-file" in layout:
@@ -121,14 +121,14 @@ def test_a_folder_that_is_not_an_index_is_never_replaced(make_corpus, embedder, 
     assert sorted(p.as_posix() for p in tmp_path.rglob("*") if "precious" in p.as_posix()) == before
 
 
-def test_an_index_folder_is_marked_as_ours(make_corpus, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_an_index_folder_is_marked_as_ours(make_corpus, embedder) -> None:
     settings = make_corpus({"a.txt": GOOD})
     build_index(settings, embedder)
     assert (settings.index_dir / MARKER_FILE).is_file()
     build_index(settings, embedder)  # a second build replaces its own folder
 
 
-def test_an_edited_dose_with_recomputed_checksums_is_refused(make_corpus, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_an_edited_dose_with_recomputed_checksums_is_refused(make_corpus, embedder) -> None:
     """The red-team attack: 1 g/kg -> 10 g/kg in chunks.jsonl, manifest checksums recomputed to match."""
     from assistant.index.store import CHUNKS_FILE, MANIFEST_FILE, sha256_file
 

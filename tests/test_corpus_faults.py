@@ -33,7 +33,8 @@ BAD_FILES: dict[str, tuple[str | bytes, str]] = {
     "utf16.md": ("# Guideline\n\nSteroids are first line.\n".encode("utf-16"), "binary"),
     "copy-of-guideline.txt": (GOOD, "identical to"),
     "huge.txt": ("x" * 10_000_000, "limit"),
-    "notes.pdf": (b"%PDF-1.4 not really a pdf", "unsupported file type"),
+    "notes.pdf": (b"%PDF-1.4 not really a pdf", "damaged"),
+    "scan.html": (b"<html><script>var x = 1;</script></html>", "no readable text"),
     "nested/deeper/guideline.docx": (b"PK\x03\x04", "unsupported file type"),
     "no-extension": ("Steroids are first line.\n", "unsupported file type"),
 }

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import CorpusError, UnsupportedFileType
-from assistant.ingest.parser import expand_labels, load_corpus, looks_like_heading, parse_document, read_guideline
+from assistant.ingest.files import load_corpus, read_guideline
+from assistant.ingest.parser import expand_labels, looks_like_heading, parse_document
 
 # (statement text, citation labels) for every statement of the bundled guideline, in order.
 BUNDLED = [
@@ -54,30 +55,30 @@ SECTIONS = [
 
 
 @pytest.fixture(scope="module")
-def bundled(guideline_text: str):  # type: ignore[no-untyped-def]
+def bundled(guideline_text: str):
     return parse_document(guideline_text, "ivig-in-aiha.txt")
 
 
-def test_bundled_title_and_sections(bundled) -> None:  # type: ignore[no-untyped-def]
+def test_bundled_title_and_sections(bundled) -> None:
     assert bundled.title == "IVIG in Autoimmune Hemolytic Anemia"
     assert [s.title for s in bundled.sections if s.title] == SECTIONS
 
 
-def test_bundled_every_statement_text_and_citations(bundled) -> None:  # type: ignore[no-untyped-def]
+def test_bundled_every_statement_text_and_citations(bundled) -> None:
     assert [(s.text, list(s.citations)) for s in bundled.statements] == BUNDLED
 
 
-def test_bundled_offsets_round_trip(bundled, guideline_text: str) -> None:  # type: ignore[no-untyped-def]
+def test_bundled_offsets_round_trip(bundled, guideline_text: str) -> None:
     for statement in bundled.statements:
         assert guideline_text[statement.start : statement.end] == statement.text
 
 
-def test_bundled_offsets_match_file_read_with_path_read_text(bundled) -> None:  # type: ignore[no-untyped-def]
+def test_bundled_offsets_match_file_read_with_path_read_text(bundled) -> None:
     raw = (Path(__file__).resolve().parent.parent / "corpus" / "ivig-in-aiha.txt").read_text()
     assert all(raw[s.start : s.end] == s.text for s in bundled.statements)
 
 
-def test_bullets_carry_their_lead_in(bundled) -> None:  # type: ignore[no-untyped-def]
+def test_bullets_carry_their_lead_in(bundled) -> None:
     by_text = {s.text: s for s in bundled.statements}
     bullet = by_text["Low-dose IVIG (combined with plasma exchange to prevent rebound)"]
     assert bullet.is_bullet
@@ -86,7 +87,7 @@ def test_bullets_carry_their_lead_in(bundled) -> None:  # type: ignore[no-untype
     assert by_text["The typical IVIG dosing when used is 1 g/kg as a single dose, which may be repeated if necessary."].lead_in is None
 
 
-def test_every_citation_label_of_the_file_is_found(bundled, guideline_text: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_citation_label_of_the_file_is_found(bundled, guideline_text: str) -> None:
     labels = {label for s in bundled.statements for label in s.citations}
     assert labels == {"1", "2", "3", "4", "5", "6"}
 
@@ -105,6 +106,14 @@ def test_expand_labels(spec: str, expected: list[str]) -> None:
     assert expand_labels(spec) == expected
 
 
+# Closes a document and makes both plain citation styles its own: three ". N" sentence endings and
+# three "word N" bullet endings (a plain trailing number is only a citation where the document shows that style).
+PLAIN_STYLE_NOTES = (
+    "\nNotes\nRituximab helps. 1 Transfusion may help. 2 Splenectomy remains an option. 3\n"
+    "- Plasma exchange 4\n- Immunoglobulin infusion 5\n- Supportive care 6\n"
+)
+
+
 @pytest.mark.parametrize(
     ("line", "statements"),
     [
@@ -118,9 +127,28 @@ def test_expand_labels(spec: str, expected: list[str]) -> None:
         ("See e.g. the table for doses. 2", [("See e.g. the table for doses.", ["2"])]),
         ("The dose is 1.5 mg/kg. 7", [("The dose is 1.5 mg/kg.", ["7"])]),
         ("Five improved. 5 patients relapsed later.", [("Five improved.", []), ("5 patients relapsed later.", [])]),
+        ("- People older than 75", [("People older than 75", [])]),
     ],
 )
 def test_citation_separation(line: str, statements: list[tuple[str, list[str]]]) -> None:
+    raw = f"Title Line\n{line}\n{PLAIN_STYLE_NOTES}"
+    document = parse_document(raw, "x.txt")
+    own = [s for s in document.statements if s.start < len(f"Title Line\n{line}\n")]
+    assert [(s.text, list(s.citations)) for s in own] == statements
+    assert all(raw[s.start : s.end] == s.text for s in document.statements)
+
+
+@pytest.mark.parametrize(
+    ("line", "statements"),
+    [
+        ("Give 5 mg daily. 3, 4 Then stop.", [("Give 5 mg daily.", []), ("3, 4 Then stop.", [])]),
+        ("Rituximab (375 mg/m² weekly × 4 doses) 6, 4", [("Rituximab (375 mg/m² weekly × 4 doses) 6, 4", [])]),
+        ("The dose is 1.5 mg/kg. 7", [("The dose is 1.5 mg/kg.", [])]),
+        ("Bracket style works [1, 2].", [("Bracket style works [1, 2].", ["1", "2"])]),
+    ],
+)
+def test_a_plain_number_is_not_a_citation_without_that_style(line: str, statements: list[tuple[str, list[str]]]) -> None:
+    """One plain trailing number in a document that never cites that way stays in the text."""
     raw = f"Title Line\n{line}\n"
     document = parse_document(raw, "x.txt")
     assert [(s.text, list(s.citations)) for s in document.statements] == statements
@@ -191,7 +219,7 @@ def test_unsupported_file_type_message(tmp_path: Path) -> None:
         read_guideline(path)
 
 
-def test_load_corpus_reports_skipped_files(make_corpus) -> None:  # type: ignore[no-untyped-def]
+def test_load_corpus_reports_skipped_files(make_corpus) -> None:
     settings = make_corpus({"good.md": "# G\n\nA real statement [1].\n", "notes.pdf": b"%PDF", "bad.txt": b"\xff\xfe\x00bad"})
     corpus = load_corpus(settings.corpus_dir)
     assert [d.source for d in corpus.documents] == ["good.md"]
@@ -199,7 +227,7 @@ def test_load_corpus_reports_skipped_files(make_corpus) -> None:  # type: ignore
     assert any("bad.txt" in p for p in corpus.problems)
 
 
-def test_load_corpus_without_usable_files_raises(make_corpus) -> None:  # type: ignore[no-untyped-def]
+def test_load_corpus_without_usable_files_raises(make_corpus) -> None:
     settings = make_corpus({"notes.docx": b"PK"})
     with pytest.raises(CorpusError, match="No usable guideline"):
         load_corpus(settings.corpus_dir)

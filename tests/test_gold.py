@@ -162,7 +162,7 @@ def test_every_statement_is_asked_about(statement: SimpleStatement) -> None:
 
 def test_every_parsed_statement_is_asked_about() -> None:
     """The same coverage check against the project's own parser, when it is available."""
-    documents = pytest.importorskip("assistant.ingest.parser")
+    documents = pytest.importorskip("assistant.ingest.files")
     corpus = documents.load_corpus(CORPUS_DIR)
     texts = [statement.text for document in corpus.documents for statement in document.statements]
     assert texts

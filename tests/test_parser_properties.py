@@ -1,10 +1,14 @@
-"""Property tests for the guideline parser (``assistant/documents.py``).
+"""Property tests for the guideline parser (``assistant/ingest/parser.py``).
 
 Generated guidelines (title, plain and Markdown headings, paragraphs, bullets,
 citations in both styles, wrapped lines, CRLF) must parse back into exactly the
 statements and citation labels they were generated from, with offsets that
 round-trip; arbitrary text must parse without an exception, with offsets that
 round-trip and no citation label that the text does not contain.
+
+Plain trailing numbers are only citations in a document that shows that style
+(see ``assistant/ingest/references.py``), so every generated guideline closes
+with a notes section that uses both plain styles repeatedly.
 """
 
 from __future__ import annotations
@@ -16,8 +20,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.ingest.parser import _ABBREVIATIONS, _QUANTITY_WORDS, _UNIT_WORDS, expand_labels, parse_document
+from assistant.ingest.references import COMPARISON_WORDS
 
 PARSER_EXAMPLES = 200
+
+
+@dataclass(frozen=True)
+class Expected:
+    text: str
+    citations: tuple[str, ...]
+    section: str | None
+    is_bullet: bool
+
 
 # Ordinary words: none is an abbreviation, a unit or a quantity word, none holds a digit.
 WORDS = (
@@ -27,15 +41,27 @@ WORDS = (
     "response is assessed by reticulocyte count bilirubin and haptoglobin"
 ).split()
 # Words after which a number is a quantity ("day 2", "line 1") are left out: there a bare number is not a citation.
-WORDS = [word for word in WORDS if word not in _QUANTITY_WORDS | _UNIT_WORDS | _ABBREVIATIONS]
-
-
-@dataclass(frozen=True)
-class Expected:
-    text: str
-    citations: tuple[str, ...]
-    section: str | None
-    is_bullet: bool
+WORDS = [word for word in WORDS if word not in _QUANTITY_WORDS | _UNIT_WORDS | _ABBREVIATIONS | COMPARISON_WORDS]
+# Closes every generated guideline: three sentences cited ". N" and three bullets cited "word N" make
+# both plain citation styles this document's own, so plain labels elsewhere in it count as citations.
+STYLE_NOTES = [
+    "## Style Notes",
+    "",
+    "Rituximab is recommended. 1 Transfusion may be required. 2 Splenectomy remains an option. 3",
+    "",
+    "- Response is assessed by reticulocyte count 4",
+    "- Limited evidence for intravenous immunoglobulin 5",
+    "- Hemoglobin falls quickly 6",
+    "",
+]
+STYLE_NOTES_EXPECTED = [
+    Expected("Rituximab is recommended.", ("1",), "Style Notes", False),
+    Expected("Transfusion may be required.", ("2",), "Style Notes", False),
+    Expected("Splenectomy remains an option.", ("3",), "Style Notes", False),
+    Expected("Response is assessed by reticulocyte count", ("4",), "Style Notes", True),
+    Expected("Limited evidence for intravenous immunoglobulin", ("5",), "Style Notes", True),
+    Expected("Hemoglobin falls quickly", ("6",), "Style Notes", True),
+]
 
 
 @st.composite
@@ -132,6 +158,8 @@ def guideline(draw: st.DrawFn) -> tuple[str, list[Expected], str]:
                         expected.append(statement)
                     lines.append(f"{marker} " + _wrap(draw, " ".join(written), allowed=True, indent="  "))
                 lines.append("")
+    lines += STYLE_NOTES
+    expected += STYLE_NOTES_EXPECTED
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     return newline.join(lines), expected, title
 

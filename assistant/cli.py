@@ -332,19 +332,22 @@ def eval_command(
     thresholds: Annotated[
         Path | None, typer.Option("--thresholds", help="Gates file (default: evals/thresholds.toml).")
     ] = None,
+    split: Annotated[
+        str, typer.Option("--split", help="all, or a fixed half of the gold set: tune (to adjust on) or check.")
+    ] = "all",
 ) -> None:
     """Score the assistant on a gold set; write answers.jsonl, metrics.json, report.md, report.png.
 
     Exits 1 when a metric is outside the bounds in the thresholds file, so CI can gate on it.
     """
-    from assistant.evaluation.gold import load_gold
+    from assistant.evaluation.gold import load_gold, split_gold
     from assistant.evaluation.report import SYSTEM_COLUMNS, system_rows, system_table
     from assistant.evaluation.runner import default_out_dir, evaluate
     from assistant.evaluation.thresholds import DEFAULT_THRESHOLDS, check_thresholds, load_thresholds
     from assistant.settings import PROJECT_ROOT
 
     try:
-        items = load_gold(gold or PROJECT_ROOT / "evals" / "gold.jsonl")
+        items = split_gold(load_gold(gold or PROJECT_ROOT / "evals" / "gold.jsonl"), split)
         gates = load_thresholds(thresholds or DEFAULT_THRESHOLDS)
     except ValueError as exc:
         err.print(f"[red]Error:[/red] {escape(str(exc))}")

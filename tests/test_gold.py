@@ -236,3 +236,16 @@ def test_load_gold_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cannot read"):
         load_gold(tmp_path / "missing.jsonl")
 
+
+
+def test_tune_and_check_halves_are_disjoint_stable_and_cover_the_set() -> None:
+    from assistant.evaluation.gold import GoldItem, split_gold
+
+    items = [GoldItem(id=f"item-{n}", question=f"question {n}?", abstain=True) for n in range(200)]
+    tune, check = split_gold(items, "tune"), split_gold(items, "check")
+    assert {i.id for i in tune} | {i.id for i in check} == {i.id for i in items}
+    assert not {i.id for i in tune} & {i.id for i in check}
+    assert 60 < len(tune) < 140, "a hash split is roughly half and half"
+    assert [i.id for i in split_gold(items[:50], "tune")] == [i.id for i in tune if int(i.id.split("-")[1]) < 50]
+    with pytest.raises(ValueError, match="split must be one of"):
+        split_gold(items, "train")

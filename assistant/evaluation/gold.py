@@ -7,6 +7,7 @@ silently weakening the evaluation.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -132,3 +133,20 @@ def load_gold(path: str | Path) -> list[GoldItem]:
         first_line[item.id] = number
         items.append(item)
     return items
+
+
+SPLITS = ("all", "tune", "check")
+
+
+def split_gold(items: list[GoldItem], part: str) -> list[GoldItem]:
+    """A fixed half of a gold set: ``tune`` to adjust the system on, ``check`` to report on, or ``all``.
+
+    The half an item falls in depends only on its id (a hash), so it never moves when
+    items are added, and tuning cannot quietly peek at the checking half.
+    """
+    if part not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {part!r}")
+    if part == "all":
+        return list(items)
+    wanted = 0 if part == "tune" else 1
+    return [item for item in items if hashlib.sha256(item.id.encode("utf-8")).digest()[0] % 2 == wanted]

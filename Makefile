@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test test-fast lint index eval bench clean
+.PHONY: run test test-fast lint index eval bench clean library-eval
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,22 @@ index: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/guideline-assistant eval --baselines
 
+## library-eval: build an index of a real guideline library (default ../shared/library, internal evaluation
+## only, never committed) into .library-index/ and score its development gold set (both halves reported)
+LIBRARY ?= ../shared/library
+LIBRARY_INDEX ?= .library-index
+library-eval: $(STAMP)
+	@test -d "$(LIBRARY)/corpus" || { echo "skipping the library evaluation: $(LIBRARY)/corpus not found"; exit 0; }; \
+	set -e; \
+	$(BIN)/guideline-assistant index build --corpus "$(LIBRARY)/corpus" --index "$(LIBRARY_INDEX)"; \
+	for part in tune check; do \
+	  $(BIN)/guideline-assistant eval --gold "$(LIBRARY)/gold_dev.jsonl" --corpus "$(LIBRARY)/corpus" \
+	    --index "$(LIBRARY_INDEX)" --baselines --split $$part --thresholds evals/library-thresholds.toml \
+	    --out "evals/runs/library-$$part"; \
+	done
+
 bench: $(STAMP)
 	$(BIN)/guideline-assistant bench
 
 clean:
-	rm -rf $(VENV) index/index.faiss index/chunks.jsonl index/manifest.json
+	rm -rf $(VENV) index/index.faiss index/chunks.jsonl index/manifest.json index/documents.json index/texts $(LIBRARY_INDEX)

@@ -82,15 +82,20 @@ def read_source(path: Path) -> SourceText:
 
         _read_bytes(path, MAX_BINARY_BYTES, probe_only=True)
         extracted = extract_pdf(path)
-        return SourceText(extracted.text, "canonical", extracted.pages, extracted.repairs)
+        return SourceText(extracted.text, "canonical", extracted.pages, _named(path.name, extracted.repairs))
     if suffix in HTML_SUFFIXES:
         from assistant.ingest.html import extract_html
 
         extracted = extract_html(_read_bytes(path, MAX_FILE_BYTES * 4), path.name)
-        return SourceText(extracted.text, "canonical", [], extracted.repairs)
+        return SourceText(extracted.text, "canonical", [], _named(path.name, extracted.repairs))
     raw = read_guideline(path)
     repaired, repairs = _repair_encoding(raw, path.name)
     return SourceText(repaired, "canonical" if repairs else "raw", [], repairs)
+
+
+def _named(name: str, notes: list[str]) -> list[str]:
+    """Every note starts with the file it is about, so a list of notes over a library stays readable."""
+    return [note if note.startswith(f"{name}:") else f"{name}: {note}" for note in notes]
 
 
 def _read_bytes(path: Path, limit: int, probe_only: bool = False) -> bytes:
@@ -120,8 +125,9 @@ def _repair_encoding(text: str, name: str) -> tuple[str, list[str]]:
     fixed = ftfy.fix_encoding(text)
     if fixed == text:
         return text, []
-    changed = sum(1 for a, b in zip(text, fixed, strict=False) if a != b) or abs(len(text) - len(fixed))
-    return fixed, [f"{name}: repaired encoding damage (mojibake) with ftfy; about {changed} characters changed."]
+    before, after = text.splitlines(), fixed.splitlines()
+    lines = sum(1 for old, new in zip(before, after, strict=False) if old != new) + abs(len(before) - len(after))
+    return fixed, [f"{name}: repaired encoding damage (mojibake) on {lines} line(s) with ftfy; quotes index the repaired text."]
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:

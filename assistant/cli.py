@@ -241,7 +241,9 @@ def index_build(
         raise _fail(exc) from None
     manifest = loaded.manifest
     for problem in manifest.problems:
-        err.print(f"[yellow]Note:[/yellow] {escape(problem)}", soft_wrap=True)
+        err.print(f"[yellow]Skipped:[/yellow] {escape(problem)}", soft_wrap=True)
+    for note in manifest.notes:
+        err.print(f"[dim]Note: {escape(note)}[/dim]", soft_wrap=True)
     pages = sum(meta.pages or 0 for meta in loaded.documents)
     reused = f"; {manifest.reused_documents} unchanged document(s) reused" if manifest.reused_documents else ""
     err.print(
@@ -275,6 +277,7 @@ def index_status_command(
         "dimension": manifest.model_dimension if manifest else None,
         "built_at": manifest.created_at if manifest else None,
         "problems": manifest.problems if manifest else [],
+        "notes": manifest.notes if manifest else [],
         "document_details": [
             {
                 "source": meta.source,
@@ -307,7 +310,9 @@ def index_status_command(
                 )
             out.print(listing)
         for problem in manifest.problems if manifest else []:
-            out.print(f"[yellow]Skipped or repaired:[/yellow] {escape(problem)}", soft_wrap=True)
+            out.print(f"[yellow]Skipped:[/yellow] {escape(problem)}", soft_wrap=True)
+        for note in manifest.notes if manifest else []:
+            out.print(f"[dim]Note: {escape(note)}[/dim]", soft_wrap=True)
     if check and not status.up_to_date:
         raise typer.Exit(EXIT_FAILURE)
 

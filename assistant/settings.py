@@ -50,6 +50,11 @@ class Settings(BaseModel):
     rare_word_zipf: float = Field(
         default=4.0, description="Words rarer than this in general English (wordfreq Zipf scale) count as specific terms."
     )
+    unfamiliar_zipf: float = Field(
+        default=3.0,
+        description="Question words rarer than this (wordfreq Zipf) that no statement uses make the strict bar apply "
+        "when they are at least as many as the question's terms the corpus does use.",
+    )
     lexical_weight: float = Field(
         default=0.25, description="Weight of the relative BM25 score next to the cosine when choosing what to quote."
     )

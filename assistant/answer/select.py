@@ -26,6 +26,8 @@ def required_similarity(analysis: Query | None, settings: Settings) -> float:
         return settings.general_threshold
     if analysis.unknown_terms:
         return settings.strict_threshold
+    if analysis.unfamiliar_terms and len(analysis.unfamiliar_terms) >= len(analysis.domain_terms):
+        return settings.strict_threshold
     if not analysis.domain_terms:
         return settings.general_threshold
     return settings.abstain_threshold

@@ -100,7 +100,7 @@ def build_index(
         corpus = load_corpus(settings.corpus_dir, skip=unchanged, progress=file_progress)
         new_chunks = chunk_corpus(corpus)
         new_vectors = _embed(embedder, [chunk.search_text for chunk in new_chunks], settings.batch_size, progress)
-        chunks, vectors, documents, problems = _merge(previous, unchanged, corpus, new_chunks, new_vectors)
+        chunks, vectors, documents, problems, notes = _merge(previous, unchanged, corpus, new_chunks, new_vectors)
         if not chunks:
             raise CorpusError(f"No usable guideline in {settings.corpus_dir}: " + " ".join(problems))
         faiss_index = faiss.IndexFlatIP(embedder.dimension)
@@ -117,6 +117,7 @@ def build_index(
             n_documents=len(documents),
             n_chunks=len(chunks),
             problems=problems,
+            notes=notes,
             reused_documents=len(unchanged),
         )
         staging = index_dir.parent / f".{index_dir.name}.tmp-{os.getpid()}"
@@ -158,11 +159,12 @@ def _merge(
     corpus: Corpus,
     new_chunks: list[Chunk],
     new_vectors: np.ndarray,
-) -> tuple[list[Chunk], np.ndarray, list[DocumentMeta], list[str]]:
+) -> tuple[list[Chunk], np.ndarray, list[DocumentMeta], list[str], list[str]]:
     """Reused and new statements in one deterministic order (by source, then position)."""
     rows: list[tuple[Chunk, np.ndarray]] = list(zip(new_chunks, new_vectors, strict=True))
     documents = [parsed.meta for parsed in corpus.files]
     problems = list(corpus.problems)
+    notes = list(corpus.notes)
     if previous is not None and unchanged:
         manifest, loaded, metas = previous
         keep = [i for i, chunk in enumerate(loaded.chunks) if chunk.source in unchanged]
@@ -171,11 +173,12 @@ def _merge(
             rows += [(loaded.chunks[i], old[i]) for i in keep]
         documents += [meta for meta in metas if meta.source in unchanged]
         problems += [p for p in manifest.problems if p.split(":", 1)[0] in unchanged]
+        notes += [n for n in manifest.notes if n.split(":", 1)[0] in unchanged]
     rows.sort(key=lambda row: (row[0].source, row[0].start, row[0].end))
     documents.sort(key=lambda meta: meta.source)
     dimension = new_vectors.shape[1] if new_vectors.ndim == 2 else 0
     vectors = np.vstack([row[1] for row in rows]).astype(np.float32) if rows else np.zeros((0, dimension), np.float32)
-    return [row[0] for row in rows], vectors, documents, problems
+    return [row[0] for row in rows], vectors, documents, problems, notes
 
 
 def _embed(embedder: Embedder, texts: list[str], batch_size: int, progress: Progress | None) -> np.ndarray:

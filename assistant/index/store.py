@@ -59,6 +59,7 @@ class Manifest(BaseModel):
     n_documents: int
     n_chunks: int
     problems: list[str] = []
+    notes: list[str] = []
     reused_documents: int = 0
 
 

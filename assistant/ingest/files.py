@@ -188,6 +188,7 @@ class Corpus:
     directory: Path
     files: list[ParsedFile]
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # repairs made to files that were used
 
     @property
     def documents(self) -> list[Document]:
@@ -219,6 +220,7 @@ def load_corpus(
     :class:`CorpusError` only when no usable document remains and nothing was skipped.
     """
     problems: list[str] = []
+    notes: list[str] = []
     parsed: list[ParsedFile] = []
     seen: dict[str, str] = {}
     candidates = _candidate_files(corpus_dir, problems)
@@ -246,9 +248,9 @@ def load_corpus(
             problems.append(f"{source}: identical to {seen[digest]}; skipped so its statements are not quoted twice.")
             continue
         seen[digest] = source
-        problems.extend(one.source_text.repairs)
+        notes.extend(one.source_text.repairs)
         parsed.append(one)
     if not parsed and not skip:
         detail = " ".join(problems) if problems else f"it holds no guideline files ({', '.join(SUPPORTED_SUFFIXES)})."
         raise CorpusError(f"No usable guideline in {corpus_dir}: {detail}")
-    return Corpus(directory=corpus_dir, files=parsed, problems=problems)
+    return Corpus(directory=corpus_dir, files=parsed, problems=problems, notes=notes)

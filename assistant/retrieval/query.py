@@ -157,6 +157,7 @@ class Query:
     conditions: tuple[str, ...]
     domain_terms: tuple[str, ...] = ()
     unknown_terms: tuple[str, ...] = ()
+    unfamiliar_terms: tuple[str, ...] = ()
 
 
 def build_query(question: str, normalizer: QueryNormalizer | None = None) -> Query:

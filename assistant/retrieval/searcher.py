@@ -208,8 +208,32 @@ class HybridSearcher:
         """The one :class:`Query` for a question: its own analysis plus what it shares with this corpus."""
         query = build_query(question, self.normalizer)
         return replace(
-            query, domain_terms=tuple(self.domain_terms(query)), unknown_terms=tuple(self.unknown_terms(query))
+            query,
+            domain_terms=tuple(self.domain_terms(query)),
+            unknown_terms=tuple(self.unknown_terms(query)),
+            unfamiliar_terms=tuple(self.unfamiliar_terms(query)),
         )
+
+    def unfamiliar_terms(self, query: Query) -> list[str]:
+        """Rare words of the question that the corpus never uses, named things or not ("impetigo", "verruca").
+
+        :meth:`unknown_terms` only counts words that look like names (data files, suffixes,
+        capitals), so a lay or uncommon condition name slipped through and the nearest
+        statement of an unrelated guideline was quoted. A word rarer than
+        ``settings.unfamiliar_zipf`` in general English that no statement uses (after
+        spelling, synonyms, stemming and typo correction) is specific to a subject this
+        library may not cover.
+        """
+        covered = set(words(" ".join(query.expansions)))
+        covered |= {token for term in self.normalizer.matched_terms(query.text) for token in words(term)}
+        found: list[str] = []
+        for token in words(query.normalized):
+            if len(token) < 4 or not token.replace("-", "").isalpha() or token in found:
+                continue
+            if zipf_frequency(token, "en") >= self.settings.unfamiliar_zipf or self._is_known(token, covered):
+                continue
+            found.append(token)
+        return found
 
     def domain_terms(self, query: Query) -> list[str]:
         """Question words (or their synonyms) that the corpus uses and general English rarely does.

@@ -223,7 +223,7 @@ def test_load_corpus_reports_skipped_files(make_corpus) -> None:
     settings = make_corpus({"good.md": "# G\n\nA real statement [1].\n", "notes.pdf": b"%PDF", "bad.txt": b"\xff\xfe\x00bad"})
     corpus = load_corpus(settings.corpus_dir)
     assert [d.source for d in corpus.documents] == ["good.md"]
-    assert any("notes.pdf" in p and "unsupported" in p for p in corpus.problems)
+    assert any("notes.pdf" in p and "damaged" in p for p in corpus.problems)
     assert any("bad.txt" in p for p in corpus.problems)
 
 

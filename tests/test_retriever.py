@@ -38,7 +38,7 @@ def test_constructible_with_no_arguments(monkeypatch, settings, assistant) -> No
     monkeypatch.setenv("GUIDELINE_ASSISTANT_CORPUS_DIR", str(settings.corpus_dir))
     monkeypatch.setenv("GUIDELINE_ASSISTANT_INDEX_DIR", str(settings.index_dir))
     documents = GuidelineRetriever().invoke("rituximab dose")
-    assert len(documents) == 5
+    assert len(documents) == settings.k, "one k: the retriever's default is the settings' k"
 
 
 def test_documents_carry_chunk_fields_and_scores(settings, assistant) -> None:

@@ -244,7 +244,9 @@ def test_dose_mismatch_question_shows_the_guardrail_warning(app: AppTest, assist
 def test_block_flags_are_errors_and_the_quotes_stay(app: AppTest, assistant) -> None:
     base = assistant.ask(DOSE_QUESTION)
     flag = Flag(code=FlagCode.DOSE_NOT_IN_SOURCE, severity=Severity.BLOCK, message="A summary stated 10 g/kg.")
-    blocked = base.model_copy(update={"guardrail": Guardrail(status=GuardrailStatus.BLOCK, flags=[flag])})
+    blocked = base.model_copy(
+        update={"guardrail": Guardrail(status=GuardrailStatus.BLOCK, flags=[flag]), "summary_withheld": True}
+    )
     app.session_state["turns"] = [FakeTurn(DOSE_QUESTION, answer=blocked)]
     app.run()
     reply = last_reply(app)

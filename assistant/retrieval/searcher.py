@@ -101,6 +101,7 @@ class HybridSearcher:
         self._vocabulary = sorted({token for chunk in self.chunks for token in words(chunk.search_text)})
         self._known = frozenset(self._vocabulary)
         self._known_stems = frozenset(_STEM(self._vocabulary)) if _STEM else self._known
+        self._rare_stems: frozenset[str] | None = None  # built on first use: only unfamiliar words need it
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None, notify: Any = None) -> HybridSearcher:
@@ -232,8 +233,24 @@ class HybridSearcher:
                 continue
             if zipf_frequency(token, "en") >= self.settings.unfamiliar_zipf or self._is_known(token, covered):
                 continue
+            if self._builds_on_a_known_term(token):
+                continue
             found.append(token)
         return found
+
+    def _builds_on_a_known_term(self, token: str) -> bool:
+        """ "thromboprophylaxis" builds on the corpus's "prophylactic": a derived word, not a new subject.
+
+        The test is a shared stem of seven letters with a rare corpus word, so related forms
+        (prophylaxis/prophylactic) count while everyday fragments ("grown" in "ingrown") do not.
+        """
+        if self._rare_stems is None:
+            self._rare_stems = frozenset(
+                word[:7]
+                for word in self._vocabulary
+                if len(word) >= 8 and word.isalpha() and zipf_frequency(word, "en") < 4.0
+            )
+        return any(token[i : i + 7] in self._rare_stems for i in range(len(token) - 6))
 
     def domain_terms(self, query: Query) -> list[str]:
         """Question words (or their synonyms) that the corpus uses and general English rarely does.

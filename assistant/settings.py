@@ -55,6 +55,14 @@ class Settings(BaseModel):
         description="Question words rarer than this (wordfreq Zipf) that no statement uses make the strict bar apply "
         "when they are at least as many as the question's terms the corpus does use.",
     )
+    min_coverage: float = Field(
+        default=0.5,
+        description="A statement whose guideline uses at most this share of the question's specific terms needs "
+        "uncovered_threshold to be quoted.",
+    )
+    uncovered_threshold: float = Field(
+        default=0.55, description="Cosine a statement needs when its guideline does not cover the question's terms."
+    )
     lexical_weight: float = Field(
         default=0.25, description="Weight of the relative BM25 score next to the cosine when choosing what to quote."
     )
@@ -68,7 +76,15 @@ class Settings(BaseModel):
             raise ValueError(f"{info.field_name} must be >= 1, got {value}")
         return value
 
-    @field_validator("abstain_threshold", "select_margin", "strict_threshold", "general_threshold", "lexical_weight")
+    @field_validator(
+        "abstain_threshold",
+        "select_margin",
+        "strict_threshold",
+        "general_threshold",
+        "lexical_weight",
+        "min_coverage",
+        "uncovered_threshold",
+    )
     @classmethod
     def _unit_interval(cls, value: float, info: Any) -> float:
         if not 0.0 <= value <= 1.0:

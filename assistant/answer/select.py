@@ -38,12 +38,16 @@ def select_statements(query: Query, hits: list[Hit], settings: Settings) -> tupl
 
     The dense cosine is the one absolute signal (fused scores are only ranks), so
     it decides abstention; statements close to the best one are quoted too, up to
-    ``max_quotes``. For a dose question, statements that state an amount go first.
+    ``max_quotes``. A statement whose guideline uses at most ``min_coverage`` of the
+    question's specific terms must reach ``uncovered_threshold``: otherwise it is a
+    quote from the wrong guideline. For a dose question, statements that state an
+    amount go first.
     """
     if not hits:
         return True, []
     required = required_similarity(query, settings)
-    if max(hit.dense for hit in hits) < required:
+    hits = [hit for hit in hits if hit.coverage > settings.min_coverage or hit.dense >= settings.uncovered_threshold]
+    if not hits or max(hit.dense for hit in hits) < required:
         return True, []
     relevance = _relevance(hits, settings.lexical_weight)
     best = max(relevance.values())

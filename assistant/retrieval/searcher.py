@@ -77,6 +77,7 @@ class Hit:
     dense: float  # cosine similarity of question and chunk: comparable across queries
     bm25: float
     rank: int
+    coverage: float = 1.0  # share of the question's specific terms its guideline uses anywhere
 
 
 class HybridSearcher:
@@ -97,7 +98,11 @@ class HybridSearcher:
         # b=0.5 (not 0.75): statements that list many drugs are long, and full length
         # normalization would bury the one rare name a question asks about.
         self._bm25 = bm25s.BM25(k1=1.2, b=0.5)
-        self._bm25.index([bm25_tokens(chunk.search_text) or ["_"] for chunk in self.chunks], show_progress=False)
+        tokens = [bm25_tokens(chunk.search_text) or ["_"] for chunk in self.chunks]
+        self._bm25.index(tokens, show_progress=False)
+        self._document_terms: dict[str, set[str]] = {}
+        for chunk, chunk_tokens in zip(self.chunks, tokens, strict=True):
+            self._document_terms.setdefault(chunk.source, set()).update(chunk_tokens)
         self._vocabulary = sorted({token for chunk in self.chunks for token in words(chunk.search_text)})
         self._known = frozenset(self._vocabulary)
         self._known_stems = frozenset(_STEM(self._vocabulary)) if _STEM else self._known
@@ -133,7 +138,8 @@ class HybridSearcher:
             timings["embed"] = (time.perf_counter() - started) * 1000
         dense_rank = self._dense(query_vector)
         lexical = self._lexical(query)
-        hits = self._fuse(dense_rank, lexical, query_vector, k)
+        coverage = self.coverage(query, {self.chunks[i].source for i in (*dense_rank, *lexical)})
+        hits = self._fuse(dense_rank, lexical, query_vector, k, coverage)
         if timings is not None:
             timings["retrieve"] = (time.perf_counter() - started) * 1000
         return hits
@@ -160,7 +166,9 @@ class HybridSearcher:
         top = np.argsort(-scores, kind="stable")[:count]
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}
 
-    def _fuse(self, dense: dict[int, float], lexical: dict[int, float], query_vector: np.ndarray, k: int) -> list[Hit]:
+    def _fuse(
+        self, dense: dict[int, float], lexical: dict[int, float], query_vector: np.ndarray, k: int, coverage: dict[str, float]
+    ) -> list[Hit]:
         fused: dict[int, float] = {}
         for ranking in (dense, lexical):
             ordered = sorted(ranking, key=lambda i: -ranking[i])
@@ -174,6 +182,7 @@ class HybridSearcher:
                 dense=dense[idx] if idx in dense else self._cosine(idx, query_vector),
                 bm25=lexical.get(idx, 0.0),
                 rank=rank,
+                coverage=coverage.get(self.chunks[idx].source, 1.0),
             )
             for rank, idx in enumerate(order, start=1)
         ]
@@ -214,6 +223,23 @@ class HybridSearcher:
             unknown_terms=tuple(self.unknown_terms(query)),
             unfamiliar_terms=tuple(self.unfamiliar_terms(query)),
         )
+
+    def coverage(self, query: Query, sources: set[str]) -> dict[str, float]:
+        """For each guideline, the share of the question's specific terms it uses anywhere.
+
+        A statement that is merely similar, from a guideline that never names what the
+        question is about ("Bell's palsy" answered from a tuberculosis guideline), is a
+        quote from the wrong guideline; selection holds such statements to a higher bar.
+        """
+        terms = [bm25_tokens(term) for term in dict.fromkeys((*query.domain_terms, *query.unfamiliar_terms))]
+        terms = [stems for stems in terms if stems]
+        if not terms:
+            return {}
+        result = {}
+        for source in sources:
+            known = self._document_terms.get(source, set())
+            result[source] = sum(all(stem in known for stem in stems) for stems in terms) / len(terms)
+        return result
 
     def unfamiliar_terms(self, query: Query) -> list[str]:
         """Rare words of the question that the corpus never uses, named things or not ("impetigo", "verruca").

@@ -17,7 +17,7 @@ from assistant.errors import CorpusError
 from assistant.index.build import build_index, ensure_index
 from assistant.index.embeddings import get_embedder
 from assistant.index.store import IndexStatus, LoadedIndex, Manifest, Progress, index_status, read_documents
-from assistant.ingest.files import FileProgress, read_guideline
+from assistant.ingest.files import FileProgress, extracted_by_reader, read_guideline
 from assistant.ingest.metadata import DocumentMeta
 from assistant.ingest.parser import Document, parse_document
 from assistant.retrieval.retriever import GuidelineRetriever
@@ -128,5 +128,8 @@ class Assistant:
             if not path.is_relative_to(root):
                 raise CorpusError(f"{source}: is outside the corpus folder; refusing to read it.")
             text = self.searcher.loaded.canonical_text(source)
-            self._documents[source] = parse_document(text if text is not None else read_guideline(path), source)
+            explicit = extracted_by_reader(path)
+            self._documents[source] = parse_document(
+                text if text is not None else read_guideline(path), source, explicit_headings=explicit
+            )
         return self._documents[source]

@@ -16,7 +16,7 @@ from assistant.ingest.parser import Statement
 
 # Bump when the way chunks are cut or described changes: a saved index built
 # with another version is stale and gets rebuilt.
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 
 
 class Chunk(BaseModel):

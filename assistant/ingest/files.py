@@ -198,10 +198,15 @@ class Corpus:
         return next((doc for doc in self.documents if doc.source == source), None)
 
 
+def extracted_by_reader(path: Path) -> bool:
+    """PDF and HTML readers mark headings themselves; only their ``#`` lines are headings."""
+    return path.suffix.lower() in PDF_SUFFIXES + HTML_SUFFIXES
+
+
 def parse_file(path: Path, source: str) -> ParsedFile:
     """Read and parse one file; :class:`CorpusError` (one line, naming it) when it cannot be used."""
     source_text = read_source(path)
-    document = parse_document(source_text.text, source)
+    document = parse_document(source_text.text, source, explicit_headings=extracted_by_reader(path))
     document.sha256 = hashlib.sha256(source_text.text.encode("utf-8")).hexdigest()
     if not document.statements:
         raise CorpusError(f"{source}: contains no statements (no sentences, bullet items or table rows) and was skipped.")

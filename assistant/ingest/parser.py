@@ -225,15 +225,20 @@ def _tail(block: str, begin: int, style: CiteStyle, countable: bool) -> Iterator
 # --------------------------------------------------------------------------- documents
 
 
-def parse_document(raw: str, source: str) -> Document:
-    """Parse one guideline's raw text into a :class:`Document`."""
+def parse_document(raw: str, source: str, explicit_headings: bool = False) -> Document:
+    """Parse one guideline's raw text into a :class:`Document`.
+
+    ``explicit_headings`` is for canonical text (PDF, HTML): only ``#`` lines are headings.
+    """
     lines = split_lines(raw)
     tables = find_tables(lines)
     references = find_reference_list(lines, len(raw), set(tables))
     span = references.span
     kept = [
         block
-        for block in blocks(lines, tables, plain_title=not source.lower().endswith((".md", ".markdown")))
+        for block in blocks(
+            lines, tables, plain_title=not source.lower().endswith((".md", ".markdown")), explicit_headings=explicit_headings
+        )
         if span is None or not span[0] <= block.start < span[1]
     ]
     style = _survey(raw, kept, references.entries)

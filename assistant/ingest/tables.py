@@ -245,13 +245,18 @@ def _next_non_blank(lines: Sequence[Line]) -> list[str]:
     return upcoming
 
 
-def blocks(lines: Sequence[Line], tables: dict[int, TableLine], plain_title: bool) -> Iterator[Block]:
+def blocks(
+    lines: Sequence[Line], tables: dict[int, TableLine], plain_title: bool, explicit_headings: bool = False
+) -> Iterator[Block]:
     """Group lines into blocks: headings, bullets, text paragraphs and table rows.
 
     Wrapped lines are joined: an indented line after a bullet continues it, and a
     text line continues the previous text line when that one ended mid-sentence.
     Table lines are never joined to prose and never headings; header and separator
-    lines yield nothing. With ``plain_title`` a long first line names the document.
+    lines yield nothing. With ``plain_title`` a long first line names the document. With
+    ``explicit_headings`` (canonical text from a PDF or web page, whose reader marks real
+    headings with ``#``) a short plain line is text: in a PDF it is an algorithm box or a
+    table cell ("Consider tranexamic acid 1 g IV"), and its dose must stay quotable.
     """
     upcoming = _next_non_blank(lines)
     current: list = []  # [kind, start, end, last_line_text]
@@ -283,6 +288,8 @@ def blocks(lines: Sequence[Line], tables: dict[int, TableLine], plain_title: boo
             kind = "md-heading"
         elif bullet:
             kind = "bullet"
+        elif explicit_headings:
+            kind = "text"
         elif looks_like_heading(text) and not following[:1].islower():
             kind = "heading"
         elif (first and plain_title and is_title_line(text, following)) or is_question_heading(text, upcoming[number]):

@@ -28,8 +28,7 @@ def one_line(text: str) -> str:
 
 def quote_location(quote: Quote) -> str:
     """Where a quote comes from: ``section — source`` (with the page for PDFs)."""
-    page = getattr(quote, "page", None)
-    source = f"{quote.source}, p. {getattr(quote, 'page_label', None) or page}" if page else quote.source
+    source = f"{quote.source}, p. {quote.page_label or quote.page}" if quote.page else quote.source
     return f"{quote.section} — {source}" if quote.section else source
 
 

@@ -89,6 +89,9 @@ def test_quote_markdown_is_a_block_quote_with_lead_in_and_chips() -> None:
     assert lines[-1].endswith(render.citation_chips(["6", "4"]))
     assert plain(lines[-1]).startswith("> " + quote.text)
     assert render.quote_location(quote) == "Severe Refractory Cases · g.txt"
+    from_pdf = quote.model_copy(update={"source": "g.pdf", "page": 12, "page_label": "10", "offsets": "canonical"})
+    assert render.quote_location(from_pdf) == "Severe Refractory Cases · g.pdf · p. 10"
+    assert render.quote_location(from_pdf.model_copy(update={"page_label": None})).endswith("p. 12")
 
 
 def test_section_markdown_highlights_the_quote_inside_its_whole_section(assistant) -> None:

@@ -88,8 +88,9 @@ def quote_markdown(quote: Quote) -> str:
 
 
 def quote_location(quote: Quote) -> str:
-    """Where a quote comes from: ``section · source``."""
-    return " · ".join(part for part in (quote.section, quote.source) if part)
+    """Where a quote comes from: ``section · source`` and, for a PDF, ``p. 12``."""
+    page = f"p. {quote.page_label or quote.page}" if quote.page else None
+    return " · ".join(part for part in (quote.section, quote.source, page) if part)
 
 
 def flag_markdown(flag: Flag) -> str:

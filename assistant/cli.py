@@ -157,7 +157,7 @@ def ask(
         print_answer(answer)
 
 
-def _ask_batch(assistant: Any, as_json: bool, k: int | None) -> int:
+def _ask_batch(assistant: Assistant, as_json: bool, k: int | None) -> int:
     """One question per input line; blank lines skipped; a bad line reports its error and the rest go on."""
     status = EXIT_OK
     for number, line in enumerate(sys.stdin, start=1):

@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,8 +27,11 @@ from assistant.evaluation.bench_measure import pct
 from assistant.evaluation.bench_synthetic import synthetic_guideline
 from assistant.settings import Settings
 
+if TYPE_CHECKING:
+    from assistant.assistant import Assistant
 
-def warm_query(assistant: Any, questions: Sequence[str], rounds: int) -> dict[str, Any]:
+
+def warm_query(assistant: Assistant, questions: Sequence[str], rounds: int) -> dict[str, Any]:
     """Whole-chain latency and query-embedding latency, interleaved in one loop over the same questions."""
     searcher = assistant.searcher
     for question in questions[:3]:  # first calls pay for lazy imports and allocator growth
@@ -106,7 +109,7 @@ def cold_start(settings: Settings, question: str, runs: int) -> dict[str, Any]:
 
 
 def index_build(
-    assistant: Any, settings: Settings, sample: Sequence[str], repeats: int
+    assistant: Assistant, settings: Settings, sample: Sequence[str], repeats: int
 ) -> tuple[dict[str, Any], np.ndarray]:
     """build_index chunks/s against encode-alone chunks/s, on the bundled corpus and on a synthetic one.
 

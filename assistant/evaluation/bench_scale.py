@@ -19,12 +19,15 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import faiss
 import numpy as np
 
 from assistant.evaluation.bench_measure import pct, rss_mib
+
+if TYPE_CHECKING:
+    from assistant.assistant import Assistant
 
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40
@@ -32,7 +35,7 @@ HNSW_EF_SEARCH = (16, 64, 128)
 
 
 def scale_test(
-    assistant: Any,
+    assistant: Assistant,
     statements: list[str],
     sample_vectors: np.ndarray,
     sample_seconds: float,
@@ -138,7 +141,7 @@ def scale_test(
 
 
 def _hybrid_at_scale(
-    assistant: Any, statements: list[str], flat: Any, hnsw: Any, questions: Sequence[str]
+    assistant: Assistant, statements: list[str], flat: Any, hnsw: Any, questions: Sequence[str]
 ) -> dict[str, Any]:
     from assistant.index.store import LoadedIndex, Manifest
     from assistant.ingest.chunking import Chunk

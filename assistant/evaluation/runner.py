@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -51,6 +51,9 @@ from assistant.evaluation.report import write_report
 from assistant.evaluation.thresholds import Thresholds, check_thresholds
 from assistant.settings import PROJECT_ROOT
 
+if TYPE_CHECKING:
+    from assistant.assistant import Assistant
+
 
 class Retriever(Protocol):
     """What a baseline offers: a name, a fixed depth (or None for the run's k), its units, a ranking."""
@@ -70,7 +73,7 @@ class Retriever(Protocol):
 
 
 def evaluate(
-    assistant: Any,
+    assistant: Assistant,
     gold: Sequence[GoldItem] | str | Path,
     out_dir: str | Path,
     k: int | None = None,
@@ -192,7 +195,7 @@ def evaluate(
     return metrics
 
 
-def _corpus_texts(assistant: Any) -> list[str]:
+def _corpus_texts(assistant: Assistant) -> list[str]:
     from assistant.ingest.files import load_corpus
 
     return [document.raw for document in load_corpus(assistant.settings.corpus_dir).documents]

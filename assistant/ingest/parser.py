@@ -225,6 +225,12 @@ def _tail(block: str, begin: int, style: CiteStyle, countable: bool) -> Iterator
 # --------------------------------------------------------------------------- documents
 
 
+def _marker_end(text: str) -> int:
+    """Where a bullet's text starts, after its marker (0 when the line has none)."""
+    match = BULLET.match(text)
+    return match.end() if match else 0
+
+
 def parse_document(raw: str, source: str, explicit_headings: bool = False) -> Document:
     """Parse one guideline's raw text into a :class:`Document`.
 
@@ -276,7 +282,7 @@ def parse_document(raw: str, source: str, explicit_headings: bool = False) -> Do
                 )
             continue
         is_bullet = block.kind == "bullet"
-        body_start = block.start + (BULLET.match(raw[block.start : block.end]).end() if is_bullet else 0)  # type: ignore[union-attr]
+        body_start = block.start + (_marker_end(raw[block.start : block.end]) if is_bullet else 0)
         body = raw[body_start : block.end]
         if not is_bullet:
             lead_in = None
@@ -318,7 +324,7 @@ def _survey(raw: str, body_blocks: Sequence[Block], entries: dict[str, str]) -> 
     survey = CiteStyle(references=dict(entries), surveying=True)
     for block in body_blocks:
         if block.kind in ("bullet", "text"):
-            offset = BULLET.match(raw[block.start : block.end]).end() if block.kind == "bullet" else 0  # type: ignore[union-attr]
+            offset = _marker_end(raw[block.start : block.end]) if block.kind == "bullet" else 0
             body = raw[block.start + offset : block.end]
             for _ in _split(body, survey, countable=block.kind == "bullet" or not heading_shaped(body)):
                 pass

@@ -16,6 +16,10 @@ class InputError(AssistantError, ValueError):
     """The question (or another user input) cannot be answered as given."""
 
 
+class SettingsError(InputError):
+    """A setting (keyword argument or GUIDELINE_ASSISTANT_* variable) has an unusable value."""
+
+
 class CorpusError(AssistantError):
     """A guideline file or the corpus folder cannot be used."""
 

@@ -11,7 +11,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from assistant.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -91,6 +93,13 @@ class Settings(BaseModel):
             raise ValueError(f"{info.field_name} must be between 0 and 1, got {value}")
         return value
 
+    def __init__(self, **data: Any) -> None:
+        """Validate once; a bad value is a one-line :class:`SettingsError` naming where it came from."""
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc, data)) from None
+
     @model_validator(mode="before")
     @classmethod
     def _from_environment(cls, data: Any) -> Any:
@@ -108,3 +117,13 @@ class Settings(BaseModel):
         """A copy with the given fields replaced; ``None`` means keep the current value."""
         changes = {key: value for key, value in overrides.items() if value is not None}
         return Settings(**{**self.model_dump(), **changes}) if changes else self
+
+
+def _describe(exc: ValidationError, given: dict[str, Any]) -> str:
+    """ "Setting k (from GUIDELINE_ASSISTANT_K='abc'): must be a whole number." for the first bad field."""
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else "settings"
+    variable = ENV_PREFIX + field.upper()
+    origin = f" (from {variable}={os.environ[variable]!r})" if field not in given and variable in os.environ else ""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"Setting {field}{origin}: {message}. Fix the value and try again."

@@ -184,3 +184,17 @@ def test_off_topic_question_in_browser_is_a_calm_abstention(server: str, page) -
     reply = page.locator(CHAT_MESSAGE).nth(1)
     assert reply.locator('[data-testid="stAlertContentError"], [data-testid="stAlertContentWarning"]').count() == 0
     page.screenshot(path=str(OUTPUT / "abstention.png"), full_page=True)
+
+
+def test_the_page_requests_nothing_from_other_hosts(server: str, page) -> None:
+    """Fonts, icons and scripts all come from the local server: nothing leaves the machine."""
+    from urllib.parse import urlparse
+
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(server)
+    page.locator(CHAT_INPUT).wait_for(state="visible")
+    wait_until_idle(page)
+    page.wait_for_timeout(1000)
+    hosts = {urlparse(url).hostname for url in requested if urlparse(url).scheme in ("http", "https", "ws", "wss")}
+    assert requested and hosts <= {"127.0.0.1", "localhost"}, f"requests to other hosts: {sorted(hosts)}"

@@ -405,3 +405,11 @@ def test_corrupt_index_is_shown_with_a_rebuild_button_that_fixes_it(monkeypatch,
     assert "up to date" in " ".join(element.value for element in at.sidebar.markdown)
     ask(at, DOSE_QUESTION)
     assert_shows(at, assistant.ask(DOSE_QUESTION))
+
+
+def test_a_bad_setting_in_the_environment_is_one_message_not_a_traceback(monkeypatch) -> None:
+    monkeypatch.setenv("GUIDELINE_ASSISTANT_K", "abc")
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception
+    assert any("GUIDELINE_ASSISTANT_K" in error.value.replace("\\", "") for error in app.error)

@@ -28,7 +28,7 @@ if _ROOT not in sys.path:
 
 from assistant import Assistant  # noqa: E402
 from assistant.answer import ABSTAIN_MESSAGE, Answer, Severity  # noqa: E402
-from assistant.errors import AssistantError, IndexCorrupt, InputError  # noqa: E402
+from assistant.errors import AssistantError, IndexCorrupt, InputError, SettingsError  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from ui import render  # noqa: E402
 
@@ -199,9 +199,14 @@ def show_problem(problem: AssistantError, settings: Settings) -> None:
 
 # --------------------------------------------------------------------------- page
 
-st.set_page_config(page_title="Guideline assistant", page_icon=":material/menu_book:")
+# A local icon file: a Material-symbol page icon makes the browser fetch it from fonts.gstatic.com.
+st.set_page_config(page_title="Guideline assistant", page_icon=str(Path(__file__).with_name("icon.png")))
 st.html(render.PAGE_STYLE)
-settings = Settings()
+try:
+    settings = Settings()
+except SettingsError as exc:
+    st.error(render.escape_markdown(str(exc)), icon=":material/error:")
+    st.stop()
 assistant: Assistant | None = None
 problem: AssistantError | None = None
 try:

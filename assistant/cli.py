@@ -58,19 +58,25 @@ def _settings(corpus: Path | None, index: Path | None, **extra: Any) -> Settings
     return Settings().with_overrides(corpus_dir=corpus, index_dir=index, **extra)
 
 
-@contextmanager
-def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar on stderr, fed by ``(done, total)`` callbacks: count, rate, time left."""
+def _progress(first: TextColumn, *extra: TextColumn) -> Progress:
+    """A transient rich progress display on stderr: label, bar, count, rate, elapsed and time left."""
     columns = (
-        TextColumn(label),
+        first,
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
         TextColumn("left"),
         TimeRemainingColumn(),
+        *extra,
     )
-    with Progress(*columns, console=err, transient=True) as bar:
+    return Progress(*columns, console=err, transient=True)
+
+
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr, fed by ``(done, total)`` callbacks: count, rate, time left."""
+    with _progress(TextColumn(label)) as bar:
         task = bar.add_task(label, total=None, rate="")
 
         def update(done: int, total: int) -> None:
@@ -83,17 +89,7 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 @contextmanager
 def _build_progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[int, int, str], None]]]:
     """Two bars for a build: files read and parsed (with the current file), then statements embedded."""
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-        TextColumn("[dim]{task.fields[current]}"),
-    )
-    with Progress(*columns, console=err, transient=True) as bar:
+    with _progress(TextColumn("{task.description}"), TextColumn("[dim]{task.fields[current]}")) as bar:
         files = bar.add_task("Reading files", total=None, rate="", current="")
         statements = bar.add_task("Embedding statements", total=None, rate="", current="", visible=False)
 

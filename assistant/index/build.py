@@ -94,9 +94,12 @@ def build_index(
         started = time.perf_counter()
         previous = _previous(settings, embedder) if incremental else None
         fingerprint = corpus_fingerprint(settings.corpus_dir)
+        reusable = {meta.source for meta in previous.documents} if previous else set()
         unchanged = frozenset(
-            source for source, digest in fingerprint.items() if previous and previous[0].corpus.get(source) == digest
-        ) & frozenset(meta.source for meta in (previous[2] if previous else []))
+            source
+            for source, digest in fingerprint.items()
+            if previous and source in reusable and previous.manifest.corpus.get(source) == digest
+        )
         corpus = load_corpus(settings.corpus_dir, skip=unchanged, progress=file_progress)
         new_chunks = chunk_corpus(corpus)
         new_vectors = _embed(embedder, [chunk.search_text for chunk in new_chunks], settings.batch_size, progress)
@@ -134,10 +137,7 @@ def build_index(
         return LoadedIndex(index_dir, manifest, chunks, faiss_index, documents)
 
 
-Previous = tuple[Manifest, LoadedIndex, list[DocumentMeta]]
-
-
-def _previous(settings: Settings, embedder: Embedder) -> Previous | None:
+def _previous(settings: Settings, embedder: Embedder) -> LoadedIndex | None:
     """The index being replaced, when its statements and vectors can be reused (same model and chunker)."""
     try:
         loaded = load_index(settings, check_stale=False)
@@ -150,11 +150,11 @@ def _previous(settings: Settings, embedder: Embedder) -> Previous | None:
         and manifest.chunker_version == CHUNKER_VERSION
         and loaded.faiss_index.ntotal == len(loaded.chunks)
     )
-    return (manifest, loaded, loaded.documents) if same and loaded.documents else None
+    return loaded if same and loaded.documents else None
 
 
 def _merge(
-    previous: Previous | None,
+    previous: LoadedIndex | None,
     unchanged: frozenset[str],
     corpus: Corpus,
     new_chunks: list[Chunk],
@@ -166,14 +166,13 @@ def _merge(
     problems = list(corpus.problems)
     notes = list(corpus.notes)
     if previous is not None and unchanged:
-        manifest, loaded, metas = previous
-        keep = [i for i, chunk in enumerate(loaded.chunks) if chunk.source in unchanged]
+        keep = [i for i, chunk in enumerate(previous.chunks) if chunk.source in unchanged]
         if keep:
-            old = loaded.faiss_index.reconstruct_n(0, loaded.faiss_index.ntotal)
-            rows += [(loaded.chunks[i], old[i]) for i in keep]
-        documents += [meta for meta in metas if meta.source in unchanged]
-        problems += [p for p in manifest.problems if p.split(":", 1)[0] in unchanged]
-        notes += [n for n in manifest.notes if n.split(":", 1)[0] in unchanged]
+            old = previous.faiss_index.reconstruct_n(0, previous.faiss_index.ntotal)
+            rows += [(previous.chunks[i], old[i]) for i in keep]
+        documents += [meta for meta in previous.documents if meta.source in unchanged]
+        problems += [p for p in previous.manifest.problems if p.split(":", 1)[0] in unchanged]
+        notes += [n for n in previous.manifest.notes if n.split(":", 1)[0] in unchanged]
     rows.sort(key=lambda row: (row[0].source, row[0].start, row[0].end))
     documents.sort(key=lambda meta: meta.source)
     dimension = new_vectors.shape[1] if new_vectors.ndim == 2 else 0

@@ -73,7 +73,7 @@ def chunk_file(parsed: ParsedFile) -> list[Chunk]:
                 page=page.number if page else None,
                 page_label=page.label if page else None,
                 offsets=text.offsets,
-                kind=getattr(statement, "kind", "bullet" if statement.is_bullet else "sentence"),
+                kind=statement.kind,
                 references={label: references[label] for label in statement.citations if label in references},
             )
         )

@@ -9,6 +9,7 @@ can be checked against it exactly as they are checked against a ``.txt`` file.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 
@@ -36,7 +37,14 @@ class ExtractedText:
 
     def page_at(self, offset: int) -> PageSpan | None:
         """The page a character offset falls on (``None`` for unpaged text)."""
-        for span in self.pages:
-            if span.start <= offset < span.end:
-                return span
-        return self.pages[-1] if self.pages and offset >= self.pages[-1].end else None
+        return page_at(self.pages, offset)
+
+
+def page_at(pages: list[PageSpan], offset: int) -> PageSpan | None:
+    """The span holding ``offset`` in ordered, non-overlapping page spans (binary search; the last page
+    for an offset past the end, ``None`` before the first page or with no pages)."""
+    index = bisect.bisect_right([span.start for span in pages], offset) - 1
+    if index < 0:
+        return None
+    span = pages[index]
+    return span if offset < span.end or index == len(pages) - 1 else None

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from assistant.errors import CorpusError, UnsupportedFileType
-from assistant.ingest.extracted import ExtractedText, PageSpan
+from assistant.ingest.extracted import PageSpan, page_at
 from assistant.ingest.metadata import DocumentMeta, describe
 from assistant.ingest.parser import Document, parse_document
 
@@ -45,7 +45,7 @@ class SourceText:
     repairs: list[str] = field(default_factory=list)
 
     def page_at(self, offset: int) -> PageSpan | None:
-        return ExtractedText(self.text, self.pages).page_at(offset)
+        return page_at(self.pages, offset)
 
 
 @dataclass
@@ -158,20 +158,12 @@ def _candidate_files(corpus_dir: Path, problems: list[str]) -> list[Path]:
             if path.is_symlink() and not path.exists():
                 problems.append(f"{path.relative_to(corpus_dir).as_posix()}: is a broken link; skipped.")
             elif path.is_dir():
-                found.extend(_linked_folder(path, corpus_dir, problems))
+                # A linked folder inside the corpus is walked at its real place; one outside is never read.
+                if _leads_outside(path, corpus_dir):
+                    problems.append(f"{path.relative_to(corpus_dir).as_posix()}: is a link to a folder outside the corpus folder; skipped.")
             else:
                 found.append(path)
     return sorted(found)
-
-
-def _linked_folder(path: Path, corpus_dir: Path, problems: list[str]) -> list[Path]:
-    """A linked folder is followed once when it stays inside the corpus; loops cannot recur."""
-    if _leads_outside(path, corpus_dir):
-        problems.append(
-            f"{path.relative_to(corpus_dir).as_posix()}: is a link to a folder outside the corpus folder; skipped."
-        )
-        return []
-    return []  # its files are already walked at their real place inside the corpus
 
 
 def _leads_outside(path: Path, corpus_dir: Path) -> bool:

@@ -60,7 +60,7 @@ def describe(document: Document, pages: list[PageSpan], offsets: str) -> Documen
         scope=_scope(document),
         publisher=_publisher(head),
         year=_year(head),
-        references=dict(getattr(document, "references", {}) or {}),
+        references=dict(document.references),
     )
 
 

@@ -68,6 +68,16 @@ def fix_text(text: str, stats: Stats) -> str:
     return fixed.text
 
 
+_COUNT_NOTES = (
+    ("cid", "{n} glyphs inside words had no Unicode mapping and are shown as \ufffd."),
+    ("private", "Removed {n} private-use symbol characters from words."),
+    ("rotated", "Dropped {n} characters of rotated or mirrored text (margin strips, watermarks)."),
+    ("running", "Dropped {n} running header, footer and page-number lines."),
+    ("dehyphenated", "Joined {n} words broken by a line-end hyphen."),
+    ("margin", "Moved {n} margin notes (grades, evidence levels) to the end of their paragraph."),
+)
+
+
 def repair_notes(stats: Stats, blank_pages: list[int]) -> list[str]:
     notes = []
     counts = stats.counts
@@ -76,18 +86,9 @@ def repair_notes(stats: Stats, blank_pages: list[int]) -> list[str]:
     if stats.ftfy_steps:
         steps = ", ".join(f"{step} ×{n}" for step, n in sorted(stats.ftfy_steps.items()))
         notes.append(f"Fixed text encoding with ftfy ({steps}).")
-    if counts["cid"]:
-        notes.append(f"{counts['cid']} glyphs inside words had no Unicode mapping and are shown as \ufffd.")
-    if counts["private"]:
-        notes.append(f"Removed {counts['private']} private-use symbol characters from words.")
-    if counts["rotated"]:
-        notes.append(f"Dropped {counts['rotated']} characters of rotated or mirrored text (margin strips, watermarks).")
-    if counts["running"]:
-        notes.append(f"Dropped {counts['running']} running header, footer and page-number lines.")
-    if counts["dehyphenated"]:
-        notes.append(f"Joined {counts['dehyphenated']} words broken by a line-end hyphen.")
-    if counts["margin"]:
-        notes.append(f"Moved {counts['margin']} margin notes (grades, evidence levels) to the end of their paragraph.")
+    for key, template in _COUNT_NOTES:
+        if counts[key]:
+            notes.append(template.format(n=counts[key]))
     if blank_pages:
         notes.append(f"Pages {_ranges(blank_pages)} have no text layer (blank or scanned) and contribute no text.")
     return notes

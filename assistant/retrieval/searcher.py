@@ -202,8 +202,7 @@ class HybridSearcher:
         to a stricter relevance bar.
         """
         question = query.text
-        covered = set(words(" ".join(query.expansions)))
-        covered |= {token for term in self.normalizer.matched_terms(question) for token in words(term)}
+        covered = self._covered(query)
         surfaces = {surface.lower(): surface for surface in re.findall(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*", question)}
         first = next(iter(surfaces), "")
         unknown: list[str] = []
@@ -251,8 +250,7 @@ class HybridSearcher:
         spelling, synonyms, stemming and typo correction) is specific to a subject this
         library may not cover.
         """
-        covered = set(words(" ".join(query.expansions)))
-        covered |= {token for term in self.normalizer.matched_terms(query.text) for token in words(term)}
+        covered = self._covered(query)
         found: list[str] = []
         for token in words(query.normalized):
             if len(token) < 4 or not token.replace("-", "").isalpha() or token in found:
@@ -292,6 +290,12 @@ class HybridSearcher:
                 if "-" in token or zipf_frequency(token, "en") < self.settings.rare_word_zipf:
                     found.append(token)
         return found
+
+    def _covered(self, query: Query) -> set[str]:
+        """Words the question's synonyms and matched vocabulary terms stand for (so they are not unknown)."""
+        covered = set(words(" ".join(query.expansions)))
+        covered |= {token for term in self.normalizer.matched_terms(query.text) for token in words(term)}
+        return covered
 
     def _is_known(self, token: str, covered: set[str]) -> bool:
         if token in self._known or token in covered or token in _STOPWORDS or len(token) < 3:

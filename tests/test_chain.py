@@ -15,9 +15,9 @@ from assistant.errors import InputError
 
 # The keys of the first release (scripts read them; never rename or drop one) and the ones added since.
 SCHEMA_KEYS = {"question", "abstained", "answer", "quotes", "citations", "doses", "guardrail", "timings_ms"}
-ADDED_KEYS = {"lead", "notes", "summary", "summary_withheld", "citations_by_source"}
+ADDED_KEYS = {"lead", "notes", "summary", "summary_withheld", "citations_by_source", "asked_as", "documents"}
 QUOTE_KEYS = {"text", "citations", "source", "section", "context", "start", "end", "score", "chunk_id"}
-ADDED_QUOTE_KEYS = {"page", "page_label", "offsets", "kind", "references"}
+ADDED_QUOTE_KEYS = {"page", "page_label", "offsets", "kind", "references", "title", "direct"}
 
 
 @pytest.mark.parametrize(
@@ -68,9 +68,21 @@ def test_quotes_are_verbatim_slices_of_the_source(assistant) -> None:
             assert raw[quote.start : quote.end] == quote.text
 
 
-def test_quotes_are_in_reading_order(assistant) -> None:
+def test_direct_answer_first_then_its_section_in_reading_order(assistant) -> None:
     answer = assistant.ask("What is used in severe refractory warm AIHA?")
-    assert [q.start for q in answer.quotes] == sorted(q.start for q in answer.quotes)
+    assert answer.quotes[0].direct and sum(q.direct for q in answer.quotes) == 1
+    assert answer.direct_quote() == answer.quotes[0]
+    for group in answer.quote_groups():
+        rest = [q.start for q in group.quotes if not q.direct]
+        assert rest == sorted(rest)
+    sections = [(group.source, group.section) for group in answer.quote_groups()]
+    assert len(sections) == len(set(sections)), "a section is shown as one group"
+
+
+def test_dose_question_leads_with_the_dose(assistant) -> None:
+    answer = assistant.ask("What IVIG dose is used in warm AIHA?")
+    assert "1 g/kg" in answer.quotes[0].text and answer.quotes[0].direct
+    assert answer.quotes[0].title
 
 
 def test_bullet_quotes_show_their_lead_in(assistant) -> None:

@@ -33,13 +33,33 @@ def citations_by_source(quotes: list[Quote]) -> dict[str, list[str]]:
     return {source: sort_labels(found) for source, found in labels.items()}
 
 
+def answer_first(selected: list[Hit]) -> list[Hit]:
+    """The best statement first, then the rest of its section, then the other sections by their best rank.
+
+    ``selected`` comes best-first. A clinician reads the direct answer before
+    anything else, and supporting statements stay in reading order within their
+    section so a bullet list still reads as a list.
+    """
+    rank = {hit.chunk.id: position for position, hit in enumerate(selected)}
+    group_rank: dict[tuple[str, str | None], int] = {}
+    for hit in selected:
+        group_rank.setdefault((hit.chunk.source, hit.chunk.section), rank[hit.chunk.id])
+    best = selected[0].chunk.id if selected else None
+
+    def position(hit: Hit) -> tuple[int, bool, int]:
+        group = group_rank[(hit.chunk.source, hit.chunk.section)]
+        return (group, hit.chunk.id != best, hit.chunk.start)
+
+    return sorted(selected, key=position)
+
+
 def compose(question: str, selected: list[Hit], abstained: bool, flags: list[Flag], summary: str | None) -> Answer:
     """The draft answer: lead line and quotes in reading order, or an abstention."""
     if abstained:
         draft = Answer(question=question, abstained=True, lead=ABSTAIN_MESSAGE, summary=summary)
         return draft.model_copy(update={"answer": markdown(draft)})
-    ordered = sorted(selected, key=lambda hit: (hit.chunk.source, hit.chunk.start))
-    quotes = [quote_from_hit(hit) for hit in ordered]
+    quotes = [quote_from_hit(hit) for hit in answer_first(selected)]
+    quotes[0] = quotes[0].model_copy(update={"direct": True})
     draft = Answer(
         question=question,
         abstained=False,

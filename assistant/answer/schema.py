@@ -64,7 +64,11 @@ class Quote(BaseModel):
     text: str
     citations: list[str] = Field(default_factory=list)
     source: str = Field(description="Path relative to the corpus folder.")
+    title: str | None = Field(default=None, description="The guideline's title, as the index read it.")
     section: str | None = None
+    direct: bool = Field(
+        default=False, description="True for the one statement that best answers the question (shown first)."
+    )
     context: str | None = Field(default=None, description="Lead-in sentence for a bullet item, else null.")
     start: int
     end: int
@@ -129,6 +133,13 @@ class Answer(BaseModel):
         description="The whole answer as Markdown, rendered from the fields below by assistant.present (kept for "
         "scripts that read it; faces render the fields themselves).",
     )
+    asked_as: str | None = Field(
+        default=None,
+        description="For a follow-up in a conversation: the standalone question it was answered as; else null.",
+    )
+    documents: list[str] = Field(
+        default_factory=list, description="The guidelines the question was restricted to (empty: the whole library)."
+    )
     lead: str = Field(default="", description="Our own framing line above the quotes, or the abstention message.")
     notes: list[str] = Field(
         default_factory=list,
@@ -148,6 +159,9 @@ class Answer(BaseModel):
     guardrail: Guardrail = Field(default_factory=Guardrail)
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
+    def direct_quote(self) -> Quote | None:
+        """The statement marked as the direct answer, if any."""
+        return next((quote for quote in self.quotes if quote.direct), None)
 
     def quote_groups(self) -> list[QuoteGroup]:
         """The quotes grouped by document, then section, in the order they are shown."""

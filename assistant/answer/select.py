@@ -98,6 +98,7 @@ def quote_from_hit(hit: Hit) -> Quote:
         text=chunk.text,
         citations=list(chunk.citations),
         source=chunk.source,
+        title=chunk.title or None,
         section=chunk.section,
         context=chunk.context,
         start=chunk.start,

@@ -24,6 +24,7 @@ from assistant.answer.select import select_statements
 from assistant.errors import InputError
 from assistant.guardrails import apply_guardrail
 from assistant.guardrails.scope import scope_flags
+from assistant.retrieval.followup import Conversation, is_follow_up, standalone_question
 from assistant.retrieval.query import Query, clean_question
 from assistant.retrieval.searcher import Hit, HybridSearcher
 from assistant.settings import Settings
@@ -43,6 +44,10 @@ class Turn:
 
     question: str
     k: int | None = None
+    documents: tuple[str, ...] = ()
+    conversation: Conversation | None = None
+    asked_as: str | None = None  # the standalone rewrite of a follow-up
+    subject: str | None = None  # what the next follow-up carries
     query: Query | None = None
     hits: list[Hit] = field(default_factory=list)
     selected: list[Hit] = field(default_factory=list)
@@ -61,22 +66,49 @@ def validate_k(k: object) -> int | None:
     return k
 
 
+def validate_documents(documents: object) -> tuple[str, ...]:
+    """A document filter: ``None`` or a list of source names (checked against the index in ``retrieve``)."""
+    if documents is None:
+        return ()
+    if isinstance(documents, str) or not isinstance(documents, (list, tuple)):
+        raise InputError("documents must be a list of guideline names (as in quotes[].source).")
+    if not all(isinstance(name, str) and name.strip() for name in documents):
+        raise InputError("documents must be a list of non-empty guideline names.")
+    return tuple(documents)
+
+
 def build_chain(
     searcher: HybridSearcher,
     settings: Settings,
     guard: Guard | None = None,
     summarizer: BaseChatModel | None = None,
 ) -> Runnable[Any, Answer]:
-    """The LCEL pipeline. Input: a question string or ``{"question": ..., "k": ...}``."""
+    """The LCEL pipeline.
+
+    Input: a question string, or ``{"question": ..., "k": ..., "documents": [...], "conversation": Conversation}``.
+    """
     check = guard or apply_guardrail
 
     def prepare(payload: Any) -> Turn:
         data = payload if isinstance(payload, dict) else {"question": payload}
         question = clean_question(data.get("question"), settings.max_question_chars)
-        return Turn(question=question, k=validate_k(data.get("k")))
+        conversation = data.get("conversation")
+        if conversation is not None and not isinstance(conversation, Conversation):
+            raise InputError("conversation must come from Assistant.new_conversation().")
+        return Turn(
+            question=question,
+            k=validate_k(data.get("k")),
+            documents=validate_documents(data.get("documents")),
+            conversation=conversation,
+        )
 
     def retrieve(turn: Turn) -> Turn:
-        turn.query = searcher.analyze(turn.question)
+        query = searcher.analyze(turn.question)
+        previous = turn.conversation.last if turn.conversation else None
+        if previous is not None and is_follow_up(query):
+            turn.asked_as, turn.subject = standalone_question(query, previous)
+            query = searcher.analyze(turn.asked_as)
+        turn.query = searcher.restrict(query, turn.documents)
         turn.hits = searcher.search(turn.query, k=turn.k, timings=turn.timings)
         return turn
 
@@ -94,8 +126,12 @@ def build_chain(
         assert turn.query is not None
         flags = [] if turn.abstained else scope_flags(turn.query, turn.selected)
         draft = compose(turn.question, turn.selected, turn.abstained, flags, turn.summary)
+        draft = draft.model_copy(update={"asked_as": turn.asked_as, "documents": list(turn.documents)})
         guard_started = time.perf_counter()
-        checked = check(turn.question, draft)
+        checked = check(turn.asked_as or turn.question, draft)
+        if turn.conversation is not None:
+            standalone = turn.asked_as or turn.question
+            turn.conversation.record(turn.question, standalone, turn.subject or standalone, turn.query)
         timings = dict(turn.timings)
         timings["guardrail"] = (time.perf_counter() - guard_started) * 1000
         timings["total"] = (time.perf_counter() - turn.started) * 1000

@@ -145,7 +145,8 @@ class Query:
     rewritten; ``expanded`` adds synonyms and abbreviations (what is embedded);
     ``drugs`` are canonical drug keys named; ``conditions`` the condition words
     named. ``domain_terms``/``unknown_terms`` depend on the corpus and are filled
-    by the searcher (see ``HybridSearcher.analyze``).
+    by the searcher (see ``HybridSearcher.analyze``); ``documents`` restricts the
+    search to those guidelines (see ``HybridSearcher.restrict``).
     """
 
     text: str
@@ -158,6 +159,7 @@ class Query:
     domain_terms: tuple[str, ...] = ()
     unknown_terms: tuple[str, ...] = ()
     unfamiliar_terms: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()  # sources the answer is restricted to; empty: the whole library
 
 
 def build_query(question: str, normalizer: QueryNormalizer | None = None) -> Query:

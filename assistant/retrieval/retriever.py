@@ -25,7 +25,8 @@ class GuidelineRetriever(BaseRetriever):
 
     ``GuidelineRetriever()`` uses the project's ``corpus/`` and ``index/``;
     ``GuidelineRetriever(k=3, corpus_dir=..., index_dir=...)`` points elsewhere.
-    ``invoke(query, k=...)`` overrides ``k`` for one call.
+    ``invoke(query, k=...)`` overrides ``k`` for one call. ``documents=[...]`` (on the retriever
+    or per call) restricts retrieval to those guidelines, as ``Assistant.ask(documents=...)`` does.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -34,6 +35,7 @@ class GuidelineRetriever(BaseRetriever):
     corpus_dir: Path | None = None
     index_dir: Path | None = None
     settings: Settings | None = None
+    documents: list[str] | None = None
     _searcher: HybridSearcher | None = PrivateAttr(default=None)
 
     def __init__(self, searcher: HybridSearcher | None = None, **data: Any) -> None:
@@ -51,14 +53,29 @@ class GuidelineRetriever(BaseRetriever):
             )
         return self._searcher
 
-    def hits(self, query: Query | str, k: int | None = None, timings: dict[str, float] | None = None) -> list[Hit]:
+    def hits(
+        self,
+        query: Query | str,
+        k: int | None = None,
+        timings: dict[str, float] | None = None,
+        documents: list[str] | None = None,
+    ) -> list[Hit]:
         """Hits for a question; ``k=None`` means this retriever's ``k``, else the settings' ``k``."""
-        return self.searcher.search(query, k=k if k is not None else self.k, timings=timings)
+        searcher = self.searcher
+        analysed = searcher.analyze(query) if isinstance(query, str) else query
+        analysed = searcher.restrict(analysed, documents if documents is not None else self.documents)
+        return searcher.search(analysed, k=k if k is not None else self.k, timings=timings)
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None, **kwargs: Any
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+        documents: list[str] | None = None,
+        **kwargs: Any,
     ) -> list[Document]:
         return [
             Document(page_content=hit.chunk.text, metadata=hit_metadata(hit), id=hit.chunk.id)
-            for hit in self.hits(query, k=k)
+            for hit in self.hits(query, k=k, documents=documents)
         ]

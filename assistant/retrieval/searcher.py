@@ -17,9 +17,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import bm25s
+import faiss
 import numpy as np
 from wordfreq import zipf_frequency
 
+from assistant.errors import UnknownDocumentError
 from assistant.index.build import ensure_index
 from assistant.index.embeddings import Embedder, get_embedder
 from assistant.index.store import LoadedIndex, Progress
@@ -107,6 +109,10 @@ class HybridSearcher:
         self._known = frozenset(self._vocabulary)
         self._known_stems = frozenset(_STEM(self._vocabulary)) if _STEM else self._known
         self._rare_stems: frozenset[str] | None = None  # built on first use: only unfamiliar words need it
+        rows: dict[str, list[int]] = {}
+        for row, chunk in enumerate(self.chunks):
+            rows.setdefault(chunk.source, []).append(row)
+        self._rows_by_source = {source: np.asarray(found, dtype=np.int64) for source, found in rows.items()}
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None, notify: Any = None) -> HybridSearcher:
@@ -116,6 +122,31 @@ class HybridSearcher:
         return cls(loaded, embedder, settings)
 
     # ------------------------------------------------------------------ search
+
+    @property
+    def sources(self) -> list[str]:
+        """Every guideline in the index, as quotes name it (``quotes[].source``)."""
+        return sorted(self._rows_by_source)
+
+    def restrict(self, query: Query, documents: list[str] | tuple[str, ...] | None) -> Query:
+        """The query limited to these guidelines, or an :class:`UnknownDocumentError` listing the real ones."""
+        if not documents:
+            return query
+        names = tuple(dict.fromkeys(str(name).strip() for name in documents))
+        unknown = [name for name in names if name not in self._rows_by_source]
+        if unknown:
+            available = self.sources
+            shown = ", ".join(available[:12]) + (f" and {len(available) - 12} more" if len(available) > 12 else "")
+            raise UnknownDocumentError(
+                f"No guideline named {', '.join(repr(n) for n in unknown)} in this library. "
+                f"Available: {shown or 'none'}."
+            )
+        return replace(query, documents=names)
+
+    def _allowed_rows(self, query: Query) -> np.ndarray | None:
+        if not query.documents:
+            return None
+        return np.concatenate([self._rows_by_source[source] for source in query.documents])
 
     def query_terms(self, query: Query | str) -> tuple[list[str], list[str]]:
         """BM25 tokens of the question itself (typos corrected) and of its synonyms only, each once."""
@@ -136,20 +167,27 @@ class HybridSearcher:
         query_vector = self.embedder.encode_query(query.expanded)
         if timings is not None:
             timings["embed"] = (time.perf_counter() - started) * 1000
-        dense_rank = self._dense(query_vector)
-        lexical = self._lexical(query)
+        allowed = self._allowed_rows(query)
+        dense_rank = self._dense(query_vector, allowed)
+        lexical = self._lexical(query, allowed)
         coverage = self.coverage(query, {self.chunks[i].source for i in (*dense_rank, *lexical)})
         hits = self._fuse(dense_rank, lexical, query_vector, k, coverage)
         if timings is not None:
             timings["retrieve"] = (time.perf_counter() - started) * 1000
         return hits
 
-    def _dense(self, query_vector: np.ndarray) -> dict[int, float]:
-        count = min(self.settings.candidates, len(self.chunks))
-        scores, ids = self.loaded.faiss_index.search(query_vector, count)
+    def _dense(self, query_vector: np.ndarray, allowed: np.ndarray | None = None) -> dict[int, float]:
+        """Nearest statements by cosine; with a document filter, only among that filter's rows."""
+        if allowed is None:
+            count = min(self.settings.candidates, len(self.chunks))
+            scores, ids = self.loaded.faiss_index.search(query_vector, count)
+        else:
+            count = min(self.settings.candidates, len(allowed))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
+            scores, ids = self.loaded.faiss_index.search(query_vector, count, params=params)
         return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=False) if i >= 0}
 
-    def _lexical(self, query: Query) -> dict[int, float]:
+    def _lexical(self, query: Query, allowed: np.ndarray | None = None) -> dict[int, float]:
         """BM25 over the question's own terms, plus synonyms at half weight.
 
         Synonyms are alternatives, not extra evidence: at full weight a query
@@ -162,6 +200,10 @@ class HybridSearcher:
         scores = self._bm25.get_scores(own) if own else np.zeros(len(self.chunks), dtype=np.float32)
         if extra:
             scores = scores + 0.5 * self._bm25.get_scores(extra)
+        if allowed is not None:
+            mask = np.zeros(len(self.chunks), dtype=bool)
+            mask[allowed] = True
+            scores = np.where(mask, scores, 0.0)
         count = min(self.settings.candidates, len(self.chunks))
         top = np.argsort(-scores, kind="stable")[:count]
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}

@@ -16,6 +16,10 @@ class InputError(AssistantError, ValueError):
     """The question (or another user input) cannot be answered as given."""
 
 
+class UnknownDocumentError(InputError):
+    """A document filter names a guideline the index does not hold."""
+
+
 class SettingsError(InputError):
     """A setting (keyword argument or GUIDELINE_ASSISTANT_* variable) has an unusable value."""
 

@@ -10,7 +10,6 @@ addresses the question at all.
 
 from __future__ import annotations
 
-import difflib
 import re
 import time
 from dataclasses import dataclass, replace
@@ -27,6 +26,7 @@ from assistant.index.embeddings import Embedder, get_embedder
 from assistant.index.store import LoadedIndex, Progress
 from assistant.ingest.chunking import Chunk
 from assistant.retrieval.query import Query, QueryNormalizer, build_query, default_normalizer, medical_lexicon, words
+from assistant.retrieval.spelling import Speller
 from assistant.settings import Settings
 
 try:  # stemming is optional: bm25s works on surface forms without it
@@ -106,6 +106,7 @@ class HybridSearcher:
         for chunk, chunk_tokens in zip(self.chunks, tokens, strict=True):
             self._document_terms.setdefault(chunk.source, set()).update(chunk_tokens)
         self._vocabulary = sorted({token for chunk in self.chunks for token in words(chunk.search_text)})
+        self._speller = Speller(self._vocabulary)  # typo index, built on the first unknown word
         self._known = frozenset(self._vocabulary)
         self._known_stems = frozenset(_STEM(self._vocabulary)) if _STEM else self._known
         self._rare_stems: frozenset[str] | None = None  # built on first use: only unfamiliar words need it
@@ -354,5 +355,5 @@ class HybridSearcher:
         for token in words(text):
             if len(token) < 5 or token in self._known or token in _STOPWORDS or token.isdigit():
                 continue
-            corrections.extend(difflib.get_close_matches(token, self._vocabulary, n=1, cutoff=0.8))
+            corrections.extend(self._speller.correct(token))
         return corrections

@@ -19,6 +19,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.answer.compose import compose
+from assistant.answer.populations import population_notes
 from assistant.answer.schema import Answer
 from assistant.answer.select import select_statements
 from assistant.errors import InputError
@@ -110,6 +111,7 @@ def build_chain(
             query = searcher.analyze(turn.asked_as)
         turn.query = searcher.restrict(query, turn.documents)
         turn.hits = searcher.search(turn.query, k=turn.k, timings=turn.timings)
+        turn.hits += searcher.dose_statements(turn.query, turn.hits)
         return turn
 
     def select(turn: Turn) -> Turn:
@@ -125,7 +127,8 @@ def build_chain(
     def finish(turn: Turn) -> Answer:
         assert turn.query is not None
         flags = [] if turn.abstained else scope_flags(turn.query, turn.selected)
-        draft = compose(turn.question, turn.selected, turn.abstained, flags, turn.summary)
+        notes = [] if turn.abstained else population_notes(turn.query, turn.selected)
+        draft = compose(turn.question, turn.selected, turn.abstained, flags, turn.summary, notes)
         draft = draft.model_copy(update={"asked_as": turn.asked_as, "documents": list(turn.documents)})
         guard_started = time.perf_counter()
         checked = check(turn.asked_as or turn.question, draft)

@@ -26,8 +26,17 @@ from assistant.index.build import ensure_index
 from assistant.index.embeddings import Embedder, get_embedder
 from assistant.index.store import LoadedIndex, Progress
 from assistant.ingest.chunking import Chunk
-from assistant.retrieval.query import Query, QueryNormalizer, build_query, default_normalizer, medical_lexicon, words
+from assistant.retrieval.query import (
+    AMOUNT,
+    Query,
+    QueryNormalizer,
+    build_query,
+    default_normalizer,
+    medical_lexicon,
+    words,
+)
 from assistant.settings import Settings
+from assistant.vocabulary.drugs import find_drugs, same_drug
 
 try:  # stemming is optional: bm25s works on surface forms without it
     import Stemmer
@@ -113,6 +122,8 @@ class HybridSearcher:
         for row, chunk in enumerate(self.chunks):
             rows.setdefault(chunk.source, []).append(row)
         self._rows_by_source = {source: np.asarray(found, dtype=np.int64) for source, found in rows.items()}
+        self._dosed_drugs: dict[str, list[tuple[int, frozenset[str]]]] = {}  # per source, built on first use
+        self._vectors: dict[str, np.ndarray] = {}  # recent query embeddings (the chain asks twice per question)
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None, notify: Any = None) -> HybridSearcher:
@@ -164,7 +175,7 @@ class HybridSearcher:
         if not self.chunks:
             return []
         started = time.perf_counter()
-        query_vector = self.embedder.encode_query(query.expanded)
+        query_vector = self._encode(query.expanded)
         if timings is not None:
             timings["embed"] = (time.perf_counter() - started) * 1000
         allowed = self._allowed_rows(query)
@@ -175,6 +186,57 @@ class HybridSearcher:
         if timings is not None:
             timings["retrieve"] = (time.perf_counter() - started) * 1000
         return hits
+
+    def _encode(self, text: str) -> np.ndarray:
+        """The query embedding, remembered for the few questions in flight."""
+        vector = self._vectors.get(text)
+        if vector is None:
+            vector = self.embedder.encode_query(text)
+            if len(self._vectors) > 64:
+                self._vectors.clear()
+            self._vectors[text] = vector
+        return vector
+
+    def dose_statements(self, query: Query, hits: list[Hit], sources: int = 2) -> list[Hit]:
+        """Statements stating an amount for a drug the question asks a dose of, from the best guidelines.
+
+        Fused ranking favours statements that repeat the question's words ("rates of
+        phenytoin infusion may need to be reduced") over the one that gives the
+        number ("phenytoin 18 mg/kg IV 50 mg/min"). Saying "the guideline gives no
+        dose" when it does is the second-worst failure, so for a dose question every
+        dose statement about the drug in the top guidelines is offered to selection.
+        Only guidelines that already rank and cover the question are searched, so a
+        dose from an unrelated guideline is never pulled in.
+        """
+        if not (query.dose_intent and query.drugs) or not hits:
+            return []
+        seen = {hit.chunk.id for hit in hits}
+        ranked = [hit.chunk.source for hit in hits if hit.coverage > self.settings.min_coverage]
+        top_sources = list(dict.fromkeys(ranked))[:sources]
+        coverage = {hit.chunk.source: hit.coverage for hit in hits}
+        vector = self._encode(query.expanded)
+        extra: list[Hit] = []
+        for source in top_sources:
+            for row, drugs in self._dosed(source):
+                chunk = self.chunks[row]
+                if chunk.id in seen or not any(same_drug(asked, found) for asked in query.drugs for found in drugs):
+                    continue
+                cosine = self._cosine(row, vector)
+                extra.append(Hit(chunk, 0.0, cosine, 0.0, len(hits) + len(extra) + 1, coverage.get(source, 1.0)))
+        return sorted(extra, key=lambda hit: -hit.dense)[: self.settings.max_quotes]
+
+    def _dosed(self, source: str) -> list[tuple[int, frozenset[str]]]:
+        """(row, drugs named) for each statement of a guideline that states an amount."""
+        if source not in self._dosed_drugs:
+            found: list[tuple[int, frozenset[str]]] = []
+            for row in self._rows_by_source.get(source, np.asarray([], dtype=np.int64)).tolist():
+                chunk = self.chunks[row]
+                if AMOUNT.search(chunk.text):
+                    drugs = frozenset(m.key for m in find_drugs(f"{chunk.context or ''} {chunk.text}"))
+                    if drugs:
+                        found.append((row, drugs))
+            self._dosed_drugs[source] = found
+        return self._dosed_drugs[source]
 
     def _dense(self, query_vector: np.ndarray, allowed: np.ndarray | None = None) -> dict[int, float]:
         """Nearest statements by cosine; with a document filter, only among that filter's rows."""
@@ -258,6 +320,9 @@ class HybridSearcher:
     def analyze(self, question: str) -> Query:
         """The one :class:`Query` for a question: its own analysis plus what it shares with this corpus."""
         query = build_query(question, self.normalizer)
+        if not query.drugs:  # "rituxamab dose": the typo-corrected word names the drug
+            corrected = " ".join(self._spelling_corrections(query.normalized))
+            query = replace(query, drugs=tuple(dict.fromkeys(m.key for m in find_drugs(corrected))))
         return replace(
             query,
             domain_terms=tuple(self.domain_terms(query)),
@@ -326,18 +391,43 @@ class HybridSearcher:
         """
         found: list[str] = []
         for token in words(query.expanded):
-            if token in self._known and token not in _STOPWORDS and token not in found:
+            if token in _STOPWORDS or token in found:
+                continue
+            if token in self._known or self._known_by_stem(token):
                 # A hyphenated compound the corpus uses ("second-line", "high-dose") is a term
                 # of art even when its parts are everyday words.
                 if "-" in token or zipf_frequency(token, "en") < self.settings.rare_word_zipf:
                     found.append(token)
         return found
 
+    def _known_by_stem(self, token: str) -> bool:
+        """ "anticoagulate" is the library's "anticoagulation", "transfuse" its "transfusions"."""
+        if len(token) < 5 or not token.isalpha() or _STEM is None:
+            return False
+        return _STEM([token])[0] in self._known_stems
+
     def _covered(self, query: Query) -> set[str]:
-        """Words the question's synonyms and matched vocabulary terms stand for (so they are not unknown)."""
-        covered = set(words(" ".join(query.expansions)))
-        covered |= {token for term in self.normalizer.matched_terms(query.text) for token in words(term)}
+        """Question words that stand for something the library does use, through a synonym or lay translation.
+
+        "EpiPen" is covered when the library says "adrenaline"; "rabies jab" is not
+        covered just because the vocabulary knows it, when no guideline mentions rabies.
+        """
+        covered: set[str] = set()
+        for term, alternatives in self.normalizer.translations(query.text):
+            used = [alt for alt in alternatives if self._uses(alt)]
+            if used or self._uses(term):
+                covered |= set(words(term)) | {token for alt in used for token in words(alt)}
         return covered
+
+    def _uses(self, term: str) -> bool:
+        """Whether the library uses every word of a term (directly or as a stem)."""
+        tokens = words(term)
+        if not tokens:
+            return False
+        if all(token in self._known for token in tokens):
+            return True
+        stems = _STEM(tokens) if _STEM else tokens
+        return all(stem in self._known_stems for stem in stems)
 
     def _is_known(self, token: str, covered: set[str]) -> bool:
         if token in self._known or token in covered or token in _STOPWORDS or len(token) < 3:

@@ -221,3 +221,38 @@ def test_implausible_stated_bsa_is_refused(question: str) -> None:
     assert [f.code for f in result.guardrail.flags] == [FlagCode.CALCULATION_REFUSED]
     assert "body-surface area" in result.guardrail.flags[0].message
     assert not any(f.code is FlagCode.CALCULATION for f in result.guardrail.flags)
+
+
+# --- weight in lb, height in ft/in (converted with pint, shown in the arithmetic) -----------------------------
+
+IMPERIAL = [
+    # (question, quoted statement, steps that must be shown)
+    (
+        "Pt weighs 154 lb, how much IVIG?",
+        IVIG,
+        ["154 lb = 69.9 kg (1 lb = 0.45359237 kg)", "1 g/kg × 69.9 kg = 69.9 g"],
+    ),
+    ("IVIG dose for a 150 pounds patient?", IVIG, ["150 pounds = 68 kg", "1 g/kg × 68 kg = 68 g"]),
+    (
+        "rituximab dose for 5 ft 7 in, 154 lb?",
+        RTX,
+        [
+            "154 lb = 69.9 kg",
+            "5 ft 7 in = 170.2 cm (1 in = 2.54 cm)",
+            "√(170.2 cm × 69.9 kg / 3600) = 1.82 m²",
+            "= 682.5 mg",
+        ],
+    ),
+    ("rituximab dose, 6'0\", 180 lb?", RTX, ["180 lb = 81.6 kg", "6'0\" = 182.9 cm", "= 2.04 m²", "= 765 mg"]),
+]
+
+
+@pytest.mark.parametrize(("question", "quote", "shown"), IMPERIAL, ids=[i[0] for i in IMPERIAL])
+def test_imperial_measures_are_converted_and_the_conversion_is_shown(
+    question: str, quote: Quote, shown: list[str]
+) -> None:
+    result = apply_guardrail(question, draft(question, [quote]))
+    flag = next(f for f in result.guardrail.flags if f.code is FlagCode.CALCULATION)
+    for step in shown:
+        assert step in flag.message, flag.message
+    assert flag.message in result.answer

@@ -348,3 +348,53 @@ def test_format_then_parse_gives_the_same_dose(dose: Dose) -> None:
 def test_round_trip_of_real_strings(text: str) -> None:
     dose = parse_doses(text)[0]
     assert parse_doses(format_dose(dose))[0].semantics() == dose.semantics()
+
+
+# --- disguised amounts and new course phrases ------------------------------------------------------------------
+
+DISGUISED = [
+    # (text, amount read, risk named)
+    ("IVIG ten grams per kilogram", "10", "in words"),
+    ("two hundred fifty mg", "250", "in words"),
+    ("1O g/kg", "10", "look-alike"),
+    ("l0 g/kg", "10", "look-alike"),
+    ("O.5 mg", "0.5", "look-alike"),
+    ("1e1 g/kg", "10", "scientific notation"),
+    ("2.5E2 mg", "250", "scientific notation"),
+    ("10 gr/kg", "10", "grain"),
+    ("1\u200b0 g/kg", "10", "invisible"),
+    ("1\u00ad0 mg", "10", "invisible"),
+    ("\u202egk/g 01\u202c", "10", "right-to-left"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "risk"), DISGUISED, ids=[d[0].encode("unicode_escape").decode() for d in DISGUISED]
+)
+def test_disguised_amounts_are_read_as_displayed_and_carry_a_risk(text: str, amount: str, risk: str) -> None:
+    (dose,) = parse_doses(text)
+    assert dose.amount_text == amount
+    assert any(risk in r for r in dose.risks), dose.risks
+    assert text[dose.start : dose.end] == dose.text
+
+
+@pytest.mark.parametrize(
+    ("text", "course"),
+    [
+        ("1 g IV daily repeated 10 times", ("repeat 10 times",)),
+        ("1 g as a continuous infusion for 10 days", ("continuous infusion", "10 days")),
+        ("1 mg/kg/day for life", ("indefinitely",)),
+        ("1 mg/kg/day tapered over 1 day", ("taper over 1 day",)),
+        ("1 g/kg as a single dose for 30 days", ("single dose", "30 days")),
+        ("1 g daily for two weeks", ("2 weeks",)),
+    ],
+)
+def test_course_phrases_round_trip(text: str, course: tuple[str, ...]) -> None:
+    (dose,) = parse_doses(text)
+    assert dose.course == course
+    assert parse_doses(format_dose(dose))[0].semantics() == dose.semantics()
+
+
+@pytest.mark.parametrize("text", ["three times daily", "take two tablets", "one time dose of 1 g", "one of the doses"])
+def test_number_words_outside_amounts_are_left_alone(text: str) -> None:
+    assert all(not any("in words" in r for r in dose.risks) for dose in parse_doses(text))

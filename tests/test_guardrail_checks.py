@@ -57,6 +57,10 @@ def test_dose_info_fields() -> None:
         "course": "4 doses",
         "citations": ["6", "4"],
         "source": "ivig-in-aiha.txt",
+        "title": None,
+        "section": "Severe Refractory Cases",
+        "page": None,
+        "page_label": None,
     }
 
 

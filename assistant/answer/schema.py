@@ -34,6 +34,10 @@ class FlagCode(str, Enum):
     DOSE_FORMAT_RISK = "dose_format_risk"
     CALCULATION = "calculation"
     CALCULATION_REFUSED = "calculation_refused"
+    # The question names a combination, route or population the quoted dose is not stated for.
+    DOSE_OTHER_CONTEXT = "dose_other_context"
+    # One drug has different doses in different quoted statements (indications, sections or guidelines).
+    DOSES_DIFFER = "doses_differ"
 
 
 class Severity(str, Enum):
@@ -101,6 +105,10 @@ class DoseInfo(BaseModel):
     course: str | None = None
     citations: list[str] = Field(default_factory=list)
     source: str | None = None
+    title: str | None = Field(default=None, description="The guideline's title (the quote's `title`).")
+    section: str | None = Field(default=None, description="The section (indication) the dose is stated in.")
+    page: int | None = Field(default=None, description="1-based PDF page of the statement; null for unpaged files.")
+    page_label: str | None = Field(default=None, description="The printed page label, where the PDF defines one.")
     start: int | None = None
     end: int | None = None
 

@@ -3,24 +3,42 @@
 ``apply_guardrail(question, answer)`` parses every dose in the quoted statements,
 blocks generated text that states a dose the cited quotes do not, flags doses in the
 question that differ from the guideline's, says plainly when the guideline gives no
-dose, and does patient arithmetic only from a quoted per-kg or per-m² dose. No model
+dose (only after checking every statement it is given), compares course length, taper,
+continuous infusion and route, flags a dose quoted for another combination, route or
+population than the one asked, says when one drug's doses differ between statements,
+reads disguised amounts (words, look-alike letters, scientific notation, grains,
+invisible and bidirectional characters) as displayed and flags them, and does patient
+arithmetic only from a quoted per-kg or per-m² dose. No model
 is involved, and the same inputs always give the same answer. Running it twice on
 its own output changes nothing.
 """
 
 from __future__ import annotations
 
-from assistant.answer.schema import LEAD_FOUND, Answer, Flag, Guardrail, GuardrailStatus, Severity
+from collections.abc import Sequence
+
+from assistant.answer.compose import citations_by_source
+from assistant.answer.schema import (
+    LEAD_FOUND,
+    Answer,
+    Flag,
+    Guardrail,
+    GuardrailStatus,
+    Quote,
+    Severity,
+    sort_labels,
+)
 from assistant.guardrails.checks import (
     Outcome,
     check_calculation,
     check_format,
     check_grounding,
-    check_not_specified,
-    check_question_doses,
     dose_info,
     quoted_doses,
 )
+from assistant.guardrails.compare import check_question_doses
+from assistant.guardrails.context import check_context, check_doses_differ
+from assistant.guardrails.coverage import check_not_specified, statements_to_add
 from assistant.guardrails.doses import Dose, format_dose, parse_doses
 from assistant.present import markdown
 
@@ -31,14 +49,30 @@ BLOCK_LEAD = (
 )
 
 
-def apply_guardrail(question: str, answer: Answer) -> Answer:
-    """Check one draft answer and return the answer to show: doses listed, flags raised, notes added as data."""
-    quoted = quoted_doses(answer.quotes)
+def apply_guardrail(question: str, answer: Answer, statements: Sequence[Quote] = ()) -> Answer:
+    """Check one draft answer and return the answer to show: doses listed, flags raised, notes added as data.
+
+    ``statements`` are further guideline statements the caller has (for example every
+    statement in the library that names a drug the question asks about). They are not
+    shown unless the quotes miss the statement that gives an asked drug's dose: then it
+    is quoted too, and "no dose given" is never said while the library states one.
+    """
+    quotes = list(answer.quotes)
+    added_notes: list[str] = []
+    if not answer.abstained:
+        added, added_notes = statements_to_add(question, quotes, statements)
+        quotes += added
+    quoted = quoted_doses(quotes)
     notes_outcomes: list[Outcome] = []
     if not answer.abstained:
         # An abstained answer never gains a number: no "not specified" note, no arithmetic.
-        notes_outcomes = [check_not_specified(question, answer.quotes, quoted), check_calculation(question, quoted)]
-    notes = [note for outcome in notes_outcomes for note in outcome.notes]
+        notes_outcomes = [
+            check_not_specified(question, quotes, quoted),
+            check_context(question, quoted, quotes),
+            check_doses_differ(question, quoted),
+            check_calculation(question, quoted),
+        ]
+    notes = added_notes + [note for outcome in notes_outcomes for note in outcome.notes]
     generated = "" if answer.summary_withheld else (answer.summary or "")
     grounding = check_grounding(generated, quoted)
     outcomes = [
@@ -53,6 +87,12 @@ def apply_guardrail(question: str, answer: Answer) -> Answer:
         "doses": [dose_info(found) for found in quoted],
         "guardrail": Guardrail(status=status_of(flags), flags=flags),
     }
+    if len(quotes) != len(answer.quotes):
+        update |= {
+            "quotes": quotes,
+            "citations": sort_labels([label for quote in quotes for label in quote.citations]),
+            "citations_by_source": citations_by_source(quotes),
+        }
     if grounding.flags:
         update |= {"summary": None, "summary_withheld": True, "lead": answer.lead if answer.abstained else BLOCK_LEAD}
     checked = answer.model_copy(update=update)

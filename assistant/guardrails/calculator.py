@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from assistant.guardrails.doses import Dose, format_number, normalize
+from assistant.guardrails.units import UREG
 
 MIN_WEIGHT_KG = Decimal("0.5")
 MAX_WEIGHT_KG = Decimal("350")
@@ -26,8 +27,12 @@ MIN_BSA_M2 = Decimal("0.1")
 MAX_BSA_M2 = Decimal("3.5")
 BSA_FORMULA = "Mosteller"
 
-_LB_IN_KG = Decimal("0.45359237")
-_INCH_IN_CM = Decimal("2.54")
+# Conversion factors from pint (exact by definition: 1 lb = 0.45359237 kg, 1 in = 2.54 cm).
+_LB_IN_KG = Decimal(f"{UREG.Quantity(1, 'pound').to('kilogram').magnitude:.10g}")
+_INCH_IN_CM = Decimal(f"{UREG.Quantity(1, 'inch').to('centimeter').magnitude:.10g}")
+# A weight converted from pounds is charted to 0.1 kg (a height from feet and inches to 0.1 cm), and the
+# arithmetic uses the charted number, so every number shown agrees with the next step.
+_CHARTED = Decimal("0.1")
 _NUM = r"(\d+(?:[.,]\d+)?)"
 # A number written right before kg/lb is a weight; "/kg" (a dose basis) has no number before it.
 _WEIGHT = re.compile(
@@ -143,7 +148,8 @@ def calculate(dose: Dose, measures: Measures, source: str, ceilings: list[Dose] 
             return Calculation(
                 ok=False, message=f"The quoted {name} dose is per kg; give the patient's weight to calculate it."
             )
-        factor, factor_text, steps = measures.weight_kg, f"{_show(measures.weight_kg)} kg", _weight_step(measures)
+        weight = _charted_weight(measures)
+        factor, factor_text, steps = weight, f"{_show(weight)} kg", _weight_step(measures)
     elif measures.bsa_m2 is not None:
         factor, factor_text = measures.bsa_m2, f"{_show(measures.bsa_m2)} m²"
         steps = f"Body-surface area as given ({measures.bsa_text}), not recalculated. "
@@ -156,13 +162,14 @@ def calculate(dose: Dose, measures: Measures, source: str, ceilings: list[Dose] 
                     f"to calculate it ({BSA_FORMULA} formula)."
                 ),
             )
-        factor = mosteller_bsa(measures.height_cm, measures.weight_kg)
+        weight, height = _charted_weight(measures), _charted_height(measures)
+        factor = mosteller_bsa(height, weight)
         factor_text = f"{_show(factor)} m²"
         steps = (
             _weight_step(measures)
             + _height_step(measures)
-            + f"Body-surface area ({BSA_FORMULA} formula): √({_show(measures.height_cm)} cm × "
-            f"{_show(measures.weight_kg)} kg / 3600) = {_show(factor)} m². "
+            + f"Body-surface area ({BSA_FORMULA} formula): √({_show(height)} cm × "
+            f"{_show(weight)} kg / 3600) = {_show(factor)} m². "
         )
     low = dose.low * factor
     high = dose.high * factor if dose.high is not None else None
@@ -190,7 +197,9 @@ def regimen_text(dose: Dose) -> str:
 def _course_words(phrase: str) -> str:
     if phrase == "single dose":
         return "as a single dose"
-    if phrase.startswith(("taper", "over ", "in ", "repeat", "as ")):
+    if phrase == "continuous infusion":
+        return "as a continuous infusion"
+    if phrase.startswith(("taper", "over ", "in ", "repeat", "as ", "indefinitely")):
         return phrase
     return f"for {phrase}"
 
@@ -202,15 +211,38 @@ def _ceiling_text(name: str, ceilings: list[Dose]) -> str:
     return f"The guideline states a maximum for {name}: {stated}; do not exceed it."
 
 
+def _in_pounds(measures: Measures) -> bool:
+    return bool(measures.weight_text and re.search(r"lb|pound", measures.weight_text, re.I))
+
+
+def _converted_height(measures: Measures) -> bool:
+    return bool(measures.height_text and not re.search(r"cm|centim", measures.height_text, re.I))
+
+
+def _charted_weight(measures: Measures) -> Decimal:
+    """The weight the arithmetic uses: as given in kg, or converted from lb and rounded to 0.1 kg."""
+    assert measures.weight_kg is not None
+    if _in_pounds(measures):
+        return measures.weight_kg.quantize(_CHARTED, rounding=ROUND_HALF_UP)
+    return measures.weight_kg
+
+
+def _charted_height(measures: Measures) -> Decimal:
+    assert measures.height_cm is not None
+    if _converted_height(measures):
+        return measures.height_cm.quantize(_CHARTED, rounding=ROUND_HALF_UP)
+    return measures.height_cm
+
+
 def _weight_step(measures: Measures) -> str:
-    if measures.weight_text and re.search(r"lb|pound", measures.weight_text, re.I):
-        return f"Weight {measures.weight_text} = {_show(measures.weight_kg)} kg (1 lb = 0.45359237 kg). "
+    if _in_pounds(measures):
+        return f"{measures.weight_text} = {_show(_charted_weight(measures))} kg (1 lb = {_LB_IN_KG} kg); "
     return ""
 
 
 def _height_step(measures: Measures) -> str:
-    if measures.height_text and not re.search(r"cm|centim", measures.height_text, re.I):
-        return f"Height {measures.height_text} = {_show(measures.height_cm)} cm. "
+    if _converted_height(measures):
+        return f"{measures.height_text} = {_show(_charted_height(measures))} cm (1 in = {_INCH_IN_CM} cm); "
     return ""
 
 

@@ -58,7 +58,7 @@ def normalize(text: str) -> str:
 # naked decimal (".5"). A leading zero never starts the thousands form: "0,500" is 0.5.
 _NUM = r"(?:[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|[.,]\d+)"
 _UNIT = (
-    r"(?:micrograms?|milligrams?|nanograms?|grams?|gm|mcg|ug|mg|ng|g|units?|iu|u|"
+    r"(?:micrograms?|milligrams?|nanograms?|grams?|grains?|gr|gm|mcg|ug|mg|ng|g|units?|iu|u|"
     r"millilit(?:er|re)s?|ml|mmol|meq)(?![a-z])"
 )
 _BASIS = r"(?:\s*/\s*|\s+per\s+)(?P<basis>kg|kilograms?|m2|m\^2|sq\.?\s?m|square\s+met(?:er|re)s?)(?![a-z0-9^])(?:\s+body\s+weight)?"
@@ -99,6 +99,10 @@ UNIT_NAMES: dict[str, str] = {
     "grams": "g",
     "gm": "g",
     "g": "g",
+    # The apothecary grain (64.8 mg): still on some old labels, and the classic gram/grain mix-up.
+    "gr": "gr",
+    "grain": "gr",
+    "grains": "gr",
     "unit": "unit",
     "units": "unit",
     "u": "unit",
@@ -116,6 +120,7 @@ MASS_IN_G: dict[str, Decimal] = {
     "mg": Decimal("0.001"),
     "mcg": Decimal("0.000001"),
     "ng": Decimal("1e-9"),
+    "gr": Decimal("0.06479891"),
 }
 SMALLEST = Decimal("1e-9")
 LARGEST = Decimal("1e9")
@@ -155,6 +160,15 @@ def _mark_ceiling(fields: dict, match: re.Match[str]) -> bool:
     if fields["ceiling"]:
         return False
     fields["ceiling"] = True
+    return True
+
+
+def _continuous(fields: dict, match: re.Match[str]) -> bool:
+    """ "as a continuous infusion": a regimen of its own (and an IV one), whatever schedule is also written."""
+    if "continuous infusion" in fields["course"]:
+        return False
+    fields["course"] = (*fields["course"], "continuous infusion")
+    fields["route"] = fields["route"] or "IV"
     return True
 
 
@@ -255,6 +269,21 @@ MODIFIERS: list[tuple[re.Pattern[str], _Apply]] = [
     ),
     (
         re.compile(
+            r"(?:which\s+)?(?:(?:may|can|could|should)\s+be\s+)?repeated\s+(\d+)\s+times(?![a-z])",
+            re.I,
+        ),
+        _add_course(lambda m: f"repeat {m.group(1)} times"),
+    ),
+    (
+        re.compile(r"(?:as\s+an?\s+|by\s+)?continuous(?:\s+(?:iv|intravenous))?\s+infusion(?![a-z])", re.I),
+        _continuous,
+    ),
+    (
+        re.compile(r"(?:for\s+life|lifelong|life-long|indefinitely|long[- ]term)(?![a-z])", re.I),
+        _add_course(lambda m: "indefinitely"),
+    ),
+    (
+        re.compile(
             r"(?:which\s+)?(?:(?:may|can|could|should)\s+be\s+)?repeated"
             r"(?P<cond>\s+(?:if|when|as)\s+(?:clinically\s+)?(?:necessary|needed|required|indicated))?(?![a-z])",
             re.I,
@@ -280,3 +309,6 @@ MODIFIERS: list[tuple[re.Pattern[str], _Apply]] = [
     (re.compile(r"(?:in\s+)?total(?![a-z])", re.I), _set("per", lambda m: "course")),
     (re.compile(r"max(?:imum)?(?![a-z])(?!\.?\s*(?:dose\s*)?(?:of\s*)?[\d.,(])", re.I), _mark_ceiling),
 ]
+# Modifiers a question may write anywhere later in the clause: never "total" or "max", which only
+# qualify the amount they stand next to.
+LOOSE_MODIFIERS = MODIFIERS[:-2]

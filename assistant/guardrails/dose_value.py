@@ -102,17 +102,23 @@ def format_dose(dose: Dose) -> str:
         parts.append(dose.route)
     if dose.schedule:
         parts.append(dose.schedule)
-    parts.extend(_course_text(phrase) for phrase in dose.course)
+    parts.extend(course_text(phrase) for phrase in dose.course)
     return " ".join(parts)
 
 
-def _course_text(phrase: str) -> str:
+def course_text(phrase: str) -> str:
     if phrase == "single dose":
         return "as a single dose"
     if phrase == "repeat if necessary":
         return "repeated if necessary"
     if phrase == "repeat":
         return "repeated"
+    if phrase.startswith("repeat "):
+        return phrase.replace("repeat", "repeated", 1)
+    if phrase == "continuous infusion":
+        return "as a continuous infusion"
+    if phrase == "indefinitely":
+        return phrase
     if phrase.startswith("taper"):
         return phrase.replace("taper", "tapered", 1)
     if phrase.startswith(("over ", "in ")) or phrase == "as needed":

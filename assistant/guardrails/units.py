@@ -26,6 +26,7 @@ PINT_UNITS: dict[str, str] = {
     "mg": "milligram",
     "mcg": "microgram",
     "ng": "nanogram",
+    "gr": "grain",
     "unit": "pharmacy_unit",
     # IU and "units" are treated as the same measure of activity: guidelines use
     # both for insulin, heparin and factor products.

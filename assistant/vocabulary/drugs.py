@@ -13,12 +13,20 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from wordfreq import zipf_frequency
+
 from assistant.vocabulary import load_data
 
 # A dose-intensity word written right before a drug ("low-dose IVIG") changes
 # which statement is "about" the drug, so it is kept with the mention.
 _MODIFIER = re.compile(r"(?i)(low|high|standard|full|reduced|maintenance|loading|pulse)(?:[- ]dose)?[- ]$")
 _WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z-]{3,}(?![A-Za-z0-9])")
+# A misspelt drug name ("rituxamab", "predisone") is at most this many edits from the name, by word length;
+# common English words (Zipf >= 3) are never read as a misspelt drug.
+_TYPO_MIN_LENGTH = 5
+_COMMON_WORD_ZIPF = 3.0
 
 
 @dataclass(frozen=True)
@@ -77,8 +85,12 @@ def lexicon() -> Lexicon:
     )
 
 
-def find_drugs(text: str) -> list[DrugMention]:
-    """Every drug mention in ``text``, in order; lexicon names first, then suffix guesses."""
+def find_drugs(text: str, typos: bool = False) -> list[DrugMention]:
+    """Every drug mention in ``text``, in order; lexicon names first, then suffix guesses.
+
+    ``typos=True`` (for questions, never for guideline text) also reads a word one or two
+    letters away from a lexicon name as that drug: "rituxamab dose" asks about rituximab.
+    """
     lex = lexicon()
     mentions: list[DrugMention] = []
     taken: list[tuple[int, int]] = []
@@ -91,8 +103,42 @@ def find_drugs(text: str) -> list[DrugMention]:
             continue
         if any(s < match.end() and match.start() < e for s, e in taken):
             continue
+        if typos and (key := _misspelt(word)) is not None:
+            mentions.append(_mention(text, match.start(), match.end(), key))
+            continue
         mentions.append(_mention(text, match.start(), match.end(), word))
+    if typos:
+        mentions.extend(_typo_mentions(text, [(m.start, m.end) for m in mentions]))
     return sorted(mentions, key=lambda m: m.start)
+
+
+def _typo_mentions(text: str, taken: list[tuple[int, int]]) -> list[DrugMention]:
+    """Words that are no drug as written but a small misspelling of one."""
+    found: list[DrugMention] = []
+    for match in _WORD.finditer(text):
+        if any(s < match.end() and match.start() < e for s, e in taken):
+            continue
+        key = _misspelt(match.group(0).lower().strip("-"))
+        if key is not None:
+            found.append(_mention(text, match.start(), match.end(), key))
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _misspelt(word: str) -> str | None:
+    """The lexicon key a rare word misspells (same first letter, one edit, two for long words), else None."""
+    lex = lexicon()
+    if len(word) < _TYPO_MIN_LENGTH or word in lex.names or zipf_frequency(word, "en") >= _COMMON_WORD_ZIPF:
+        return None
+    allowed = 1 if len(word) < 8 else 2
+    choices = [name for name in _single_word_names() if name[0] == word[0] and abs(len(name) - len(word)) <= allowed]
+    best = process.extractOne(word, choices, scorer=Levenshtein.distance, score_cutoff=allowed)
+    return lex.names[best[0]] if best is not None else None
+
+
+@lru_cache(maxsize=1)
+def _single_word_names() -> tuple[str, ...]:
+    return tuple(name for name in lexicon().names if " " not in name and len(name) >= _TYPO_MIN_LENGTH)
 
 
 def same_drug(a: str | None, b: str | None) -> bool:

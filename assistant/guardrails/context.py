@@ -1,0 +1,203 @@
+"""Doses bound to a context: a combination, a route, a population; and one drug with several doses.
+
+"What dose of IVIG with plasma exchange?" may retrieve the guideline's standard
+IVIG dose, stated for IVIG alone; shown unflagged, a clinician reads that number
+as the dose for the combination. When the question names a combination (a drug or
+procedure given together), a route or a population (children, pregnancy, renal
+impairment, ...) and the statement a dose is quoted from does not mention it, the
+guardrail says the number is stated for another context. When one drug has
+different doses in different statements (sections, indications, guidelines), it
+says so above the quotes instead of letting the table read as one dose.
+
+The notes name where a dose comes from, never a number of their own, except the
+"doses differ" note, which repeats only quoted dose text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.answer.schema import Flag, FlagCode, Quote, Severity
+from assistant.guardrails.checks import Outcome, QuotedDose, dose_is_for, source_label
+from assistant.guardrails.coverage import asked_drugs, has_dose_for
+from assistant.guardrails.doses import parse_question_doses
+from assistant.guardrails.regimen import route_of
+from assistant.vocabulary.drugs import DrugMention, find_drugs, same_drug
+
+_POPULATIONS: dict[str, str] = {
+    "children": r"child(?:ren|hood)?|paediatric|pediatric|infants?|neonat\w*|newborns?|kids?|adolescents?",
+    "pregnancy": r"pregnan(?:cy|t)|gestation\w*|obstetric\w*|antenatal",
+    "breastfeeding": r"breast-?feeding|lactat\w*",
+    "older adults": r"elderly|older\s+(?:adults?|patients?|people)|over\s+(?:65|70|75|80)s?",
+    "renal impairment": r"renal\s+(?:impairment|failure|insufficiency|dysfunction)|kidney\s+(?:disease|failure|injury)|"
+    r"ckd|dialysis|ha?emodialysis|creatinine\s+clearance|e?gfr",
+    "hepatic impairment": r"hepatic\s+(?:impairment|failure|dysfunction)|liver\s+(?:disease|failure|impairment)|cirrhosis",
+}
+_PROCEDURES: dict[str, str] = {
+    "plasma exchange": r"(?:therapeutic\s+)?plasma\s*exchange|plasmapheresis|\btpe\b|apheresis",
+    "dialysis": r"ha?emodialysis|dialysis",
+    "transfusion": r"transfusions?",
+    "radiotherapy": r"radiotherapy|radiation\s+therapy",
+    "surgery": r"surgery|surgical|operation",
+}
+_COMBINED = re.compile(
+    r"\b(?:together\s+with|combined\s+with|in\s+combination\s+with|alongside|along\s+with|plus|with|added\s+to)\s+(?P<what>[^?.,;]{2,60})",
+    re.IGNORECASE,
+)
+_ROUTES: dict[str, str] = {
+    "IV": r"iv|i\.v\.|intravenous(?:ly)?",
+    "PO": r"oral(?:ly)?|po|p\.o\.|by\s+mouth|tablets?",
+    "SC": r"sc|s\.c\.|subcut\w*",
+    "IM": r"im|i\.m\.|intramuscular(?:ly)?",
+}
+_ROUTE_NAMES = {"IV": "intravenous use", "PO": "oral use", "SC": "subcutaneous use", "IM": "intramuscular use"}
+
+
+@dataclass(frozen=True)
+class Context:
+    """One context a question names: how to say it, and how to tell a statement mentions it."""
+
+    name: str
+    pattern: re.Pattern[str] | None = None
+    drug: str | None = None
+    route: str | None = None
+
+    def mentioned_in(self, found: QuotedDose) -> bool:
+        quote = found.quote
+        where = " ".join(filter(None, (quote.title, quote.section, quote.context, quote.text)))
+        if self.route is not None:
+            return route_of(found.dose) == self.route
+        if self.drug is not None:
+            return any(same_drug(self.drug, m.key) for m in find_drugs(where))
+        return self.pattern is not None and self.pattern.search(where) is not None
+
+
+def contexts_in(question: str) -> list[Context]:
+    """The combinations, routes and populations a question names (drug names masked for routes)."""
+    masked = _mask_drugs(question)
+    found: list[Context] = []
+    for name, words in _POPULATIONS.items():
+        pattern = re.compile(rf"\b(?:{words})\b", re.IGNORECASE)
+        if pattern.search(question):
+            found.append(Context(name=name, pattern=pattern))
+    for match in _COMBINED.finditer(question):
+        what = match.group("what")
+        for name, words in _PROCEDURES.items():
+            pattern = re.compile(rf"\b(?:{words})\b", re.IGNORECASE)
+            if pattern.search(what) and all(c.name != f"use with {name}" for c in found):
+                found.append(Context(name=f"use with {name}", pattern=pattern))
+        drugs = find_drugs(what, typos=True)
+        if drugs and all(c.drug != drugs[0].key for c in found):
+            found.append(Context(name=f"with {drugs[0].surface}", drug=drugs[0].key))
+    # A route written with a dose in the question ("1 g PO daily?") is compared with the guideline's dose instead.
+    routes = {} if parse_question_doses(question) else _ROUTES
+    for route, words in routes.items():
+        if re.search(rf"(?<![\w.])(?:{words})(?![\w])", masked, re.IGNORECASE):
+            found.append(Context(name=_ROUTE_NAMES[route], route=route))
+    return found
+
+
+def _mask_drugs(question: str) -> str:
+    """The question with drug names blanked, so "intravenous immunoglobulin" is not read as a route."""
+    chars = list(question)
+    for mention in find_drugs(question, typos=True):
+        chars[mention.start : mention.end] = " " * (mention.end - mention.start)
+    return "".join(chars)
+
+
+def check_context(question: str, quoted: list[QuotedDose], quotes: list[Quote]) -> Outcome:
+    """Flag quoted doses of an asked drug whose statements do not mention the combination/route/population asked."""
+    contexts = contexts_in(question)
+    if not contexts:
+        return Outcome()
+    # A drug with no dose of its own in the quotes gets the "no dose given" note instead.
+    mentions = [mention for mention in asked_drugs(question) if has_dose_for(mention, quoted)]
+    if asked_drugs(question) and not mentions:
+        return Outcome()
+    flags: list[Flag] = []
+    targets: list[DrugMention | None] = [*mentions] or [None]
+    for mention in targets:
+        doses = [f for f in quoted if not f.dose.ceiling and _for(f, mention)]
+        for context in contexts:
+            if context.drug is not None and mention is not None and same_drug(context.drug, mention.key):
+                continue
+            elsewhere = [found for found in doses if not context.mentioned_in(found)]
+            if elsewhere and len(elsewhere) == len(doses):
+                flags.append(_other_context_flag(context, mention, elsewhere, quotes, quoted))
+    return Outcome(flags=tuple(flags), notes=tuple(flag.message for flag in flags))
+
+
+def _for(found: QuotedDose, mention: DrugMention | None) -> bool:
+    if mention is None:
+        return found.dose.drug_key is not None
+    return found.dose.drug_key is not None and dose_is_for(found.dose, mention)
+
+
+def _other_context_flag(
+    context: Context,
+    mention: DrugMention | None,
+    elsewhere: list[QuotedDose],
+    quotes: list[Quote],
+    quoted: list[QuotedDose],
+) -> Flag:
+    drug = mention.label if mention else (elsewhere[0].dose.drug or "the drug")
+    places = "; ".join(dict.fromkeys(source_label(found.quote) for found in elsewhere))
+    message = (
+        f"The question asks about {drug} for {context.name}, but the {drug} dose quoted from {places} is stated for "
+        f"another context: that statement does not mention {context.name}. Do not read it as the dose for "
+        f"{context.name}."
+    )
+    numberless = [
+        quote
+        for quote in quotes
+        if context.pattern is not None
+        and context.pattern.search(f"{quote.context or ''} {quote.text}")
+        and (mention is None or any(same_drug(mention.key, m.key) for m in find_drugs(quote.text)))
+        and not any(found.quote == quote for found in quoted)
+    ]
+    if numberless:
+        quote = numberless[0]
+        message += f" The statement about {context.name} ({source_label(quote)}) gives no number."
+    return Flag(code=FlagCode.DOSE_OTHER_CONTEXT, severity=Severity.WARN, message=message, text=elsewhere[0].dose.text)
+
+
+def check_doses_differ(question: str, quoted: list[QuotedDose]) -> Outcome:
+    """One drug, different doses in different statements: say so above the quotes, with where each comes from."""
+    asked = {mention.key for mention in asked_drugs(question)}
+    groups: dict[str, list[QuotedDose]] = {}
+    for found in quoted:
+        key = found.dose.drug_key
+        if key is None or found.dose.ceiling or (asked and not any(same_drug(key, a) for a in asked)):
+            continue
+        groups.setdefault(key, []).append(found)
+    flags: list[Flag] = []
+    for group in groups.values():
+        places = {(found.quote.source, found.quote.section) for found in group}
+        meanings = {found.dose.semantics()[1:] for found in group}
+        if len(places) < 2 or len(meanings) < 2:
+            continue
+        listed = "; ".join(f"{found.dose.drug} {found.dose.text} ({_where(found.quote)})" for found in _distinct(group))
+        message = f"Doses differ by indication/guideline: {listed}. Check which one applies; they are not one dose."
+        flags.append(Flag(code=FlagCode.DOSES_DIFFER, severity=Severity.WARN, message=message, text=group[0].dose.drug))
+    return Outcome(flags=tuple(flags), notes=tuple(flag.message for flag in flags))
+
+
+def _distinct(group: list[QuotedDose]) -> list[QuotedDose]:
+    seen: set[tuple[object, ...]] = set()
+    distinct: list[QuotedDose] = []
+    for found in group:
+        if found.dose.semantics() not in seen:
+            seen.add(found.dose.semantics())
+            distinct.append(found)
+    return distinct
+
+
+def _where(quote: Quote) -> str:
+    """ "Sinusitis guideline, Treatment, p. 3": guideline title (or file), section and page."""
+    parts = [quote.title or quote.source]
+    if quote.section:
+        parts.append(quote.section)
+    if quote.page:
+        parts.append(f"p. {quote.page_label or quote.page}")
+    return ", ".join(parts)

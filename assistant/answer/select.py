@@ -50,10 +50,12 @@ def select_statements(query: Query, hits: list[Hit], settings: Settings) -> tupl
     best = max(relevance.values())
     keep = [hit for hit in hits if relevance[hit.chunk.id] >= best - settings.select_margin and hit.dense >= required]
     keep = _about_the_drugs_asked(query, keep)
-    keep = _without_other_conditions(query, keep, relevance)
     keep = _with_a_dose_statement(query, hits, keep, required)
     dose_first = query.dose_intent
-    keep.sort(key=lambda hit: (dose_first and not DOSE_PATTERN.search(hit.chunk.text), -relevance[hit.chunk.id]))
+    keep.sort(
+        key=lambda hit: (dose_first and not DOSE_PATTERN.search(hit.chunk.text), -relevance.get(hit.chunk.id, hit.dense))
+    )
+    keep = _without_other_conditions(query, keep)
     return False, _drop_redundant_lead_ins(keep[: settings.max_quotes])
 
 
@@ -117,18 +119,18 @@ def _with_a_dose_statement(query: Query, hits: list[Hit], keep: list[Hit], requi
     return [max(candidates, key=lambda hit: hit.dense), *keep]
 
 
-def _without_other_conditions(query: Query, keep: list[Hit], relevance: dict[str, float]) -> list[Hit]:
+def _without_other_conditions(query: Query, keep: list[Hit]) -> list[Hit]:
     """Supporting statements about another condition are not support.
 
     "The recommendation against IVIG for inhibitor eradication comes from acquired
     hemophilia A guideline" shares "IVIG" with a question about warm AIHA, but it is
-    about haemophilia. A statement other than the best one is dropped when it names a
+    about haemophilia. A statement other than the first (best) one is dropped when it names a
     condition the question does not, and shares none of the question's specific terms
     apart from drug names.
     """
     if len(keep) < 2:
         return keep
-    best = max(keep, key=lambda hit: relevance[hit.chunk.id])
+    best = keep[0]
     asked = set(words(query.expanded))
     lexicon = medical_lexicon()
     drug_words = {token for mention in find_drugs(query.expanded) for token in words(mention.surface)}

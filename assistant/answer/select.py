@@ -66,7 +66,22 @@ def _relevance(hits: list[Hit], lexical_weight: float) -> dict[str, float]:
     even when the embedding of a long statement is diluted by its other words.
     """
     top_bm25 = max((hit.bm25 for hit in hits), default=0.0) or 1.0
-    return {hit.chunk.id: hit.dense + lexical_weight * hit.bm25 / top_bm25 for hit in hits}
+    return {
+        hit.chunk.id: hit.dense + lexical_weight * hit.bm25 / top_bm25 - _fragment_penalty(hit) for hit in hits
+    }
+
+
+# A label rather than a statement ("Levonorgestrel (LNG)", "Skin scrapings", "(Grade D)"): close to a
+# question in wording, but it answers nothing on its own.
+FRAGMENT_WORDS = 4
+FRAGMENT_PENALTY = 0.08
+
+
+def _fragment_penalty(hit: Hit) -> float:
+    text = hit.chunk.text
+    if len(words(text)) > FRAGMENT_WORDS or any(ch.isdigit() for ch in text) or hit.chunk.kind == "table_row":
+        return 0.0
+    return FRAGMENT_PENALTY
 
 
 def _about_the_drugs_asked(query: Query, hits: list[Hit]) -> list[Hit]:

@@ -22,8 +22,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 ## run: the chat UI on the bundled corpus at http://localhost:$(PORT); the page builds the index on
 ## first start (with a progress bar) and reuses it afterwards
+## (`make run CORPUS=path/to/guidelines` answers from another folder; its index goes to INDEX, default CORPUS/../index)
 run: $(STAMP)
 	@echo "Opening the chat at http://localhost:$(PORT) (Ctrl+C to stop)"
+	$(if $(CORPUS),GUIDELINE_ASSISTANT_CORPUS_DIR="$(abspath $(CORPUS))" GUIDELINE_ASSISTANT_INDEX_DIR="$(abspath $(or $(INDEX),$(CORPUS)/../index))") \
 	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 ## test: the whole test suite, browser test included

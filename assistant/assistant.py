@@ -16,11 +16,13 @@ from assistant.chain import Guard, build_chain
 from assistant.errors import CorpusError
 from assistant.index.build import build_index, ensure_index
 from assistant.index.calibration import read_calibration
-from assistant.index.embeddings import get_embedder
+from assistant.index.embeddings import get_embedder, set_thread_policy
 from assistant.index.store import IndexStatus, LoadedIndex, Manifest, Progress, index_status, read_documents
 from assistant.ingest.files import FileProgress, extracted_by_reader, read_guideline
 from assistant.ingest.metadata import DocumentMeta
 from assistant.ingest.parser import Document, parse_document
+from assistant.ingest.preflight import check_corpus
+from assistant.retrieval.followup import Conversation
 from assistant.retrieval.retriever import GuidelineRetriever
 from assistant.retrieval.searcher import HybridSearcher
 from assistant.settings import Settings
@@ -71,14 +73,40 @@ class Assistant:
             index_dir=Path(index_dir) if index_dir is not None else None,
             **overrides,
         )
+        check_corpus(resolved.corpus_dir)  # milliseconds, where loading the model takes seconds
+        set_thread_policy(resolved.query_threads, resolved.build_threads)
         embedder = get_embedder(resolved.model)
         loaded = ensure_index(resolved, embedder, progress=progress, notify=notify)
         resolved = _calibrated(resolved, notify)
         return cls(HybridSearcher(loaded, embedder, resolved), resolved, guard=guard, summarizer=summarizer)
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """Answer one question; raises :class:`~assistant.errors.InputError` for an unusable question."""
-        return self.chain.invoke({"question": question, "k": k})
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        *,
+        documents: list[str] | None = None,
+        conversation: Conversation | None = None,
+    ) -> Answer:
+        """Answer one question; raises :class:`~assistant.errors.InputError` for an unusable question.
+
+        ``documents`` restricts the answer to those guidelines (names as in ``quotes[].source``;
+        an unknown name is an :class:`~assistant.errors.UnknownDocumentError` listing the real ones).
+        ``conversation`` (from :meth:`new_conversation`) lets a follow-up such as "and in children?"
+        be answered as a standalone question, shown in ``Answer.asked_as``.
+        """
+        payload = {"question": question, "k": k, "documents": documents, "conversation": conversation}
+        return self.chain.invoke(payload)
+
+    @staticmethod
+    def new_conversation() -> Conversation:
+        """A conversation to pass to :meth:`ask` so follow-up questions keep their subject."""
+        return Conversation()
+
+    @property
+    def sources(self) -> list[str]:
+        """The guidelines this assistant answers from (the names ``documents=`` accepts)."""
+        return self.searcher.sources
 
     def rebuild(self, progress: Progress | None = None) -> None:
         """Rebuild the index from the corpus now and answer from the new one."""

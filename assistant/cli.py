@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _escape_markup
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -40,6 +40,7 @@ app.add_typer(index_app, name="index")
 
 if TYPE_CHECKING:
     from assistant.assistant import Assistant
+    from assistant.retrieval.followup import Conversation
 
 out = Console()
 err = Console(stderr=True)
@@ -56,6 +57,21 @@ KOpt = Annotated[int | None, typer.Option("--k", min=1, max=50, help="Passages r
 
 def _settings(corpus: Path | None, index: Path | None, **extra: Any) -> Settings:
     return Settings().with_overrides(corpus_dir=corpus, index_dir=index, **extra)
+
+
+# Control characters (ANSI escapes, carriage returns, backspaces), bidirectional overrides and
+# invisible characters would let guideline text change what the terminal shows ("1 g/kg" drawn
+# as "10 g/kg"): each is shown as a visible \xNN or \uNNNN escape instead.
+_SHOWN_ESCAPED = {
+    code: (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    for code in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x061C, *range(0x200B, 0x2010),
+                 *range(0x202A, 0x202F), *range(0x2060, 0x2070), 0xFEFF]
+}
+
+
+def escape(text: str) -> str:
+    """Text for the terminal: rich markup escaped and every control or invisible character made visible."""
+    return _escape_markup(text.replace("\r\n", "\n").translate(_SHOWN_ESCAPED))
 
 
 def _progress(first: TextColumn, *extra: TextColumn) -> Progress:
@@ -106,10 +122,15 @@ def _build_progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[in
 
 
 def _load_assistant(settings: Settings) -> Assistant:
+    from assistant.ingest.preflight import check_corpus
+
+    check_corpus(settings.corpus_dir)  # before importing the model stack: a missing corpus is said in under a second
     from assistant.assistant import Assistant
 
     with _progress_bar("Embedding statements") as progress:
-        return Assistant.load(settings=settings, progress=progress, notify=lambda m: err.print(f"[yellow]{escape(m)}"))
+        return Assistant.load(
+            settings=settings, progress=progress, notify=lambda m: err.print(f"[yellow]{escape(m)}", soft_wrap=True)
+        )
 
 
 def _fail(exc: AssistantError) -> typer.Exit:
@@ -128,6 +149,17 @@ def ask(
     k: KOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
+    doc: Annotated[
+        list[str] | None,
+        typer.Option("--doc", help="Answer only from this guideline (as in quotes[].source); repeatable."),
+    ] = None,
+    conversation: Annotated[
+        bool,
+        typer.Option(
+            "--conversation",
+            help="With '-': the lines are one conversation, so a follow-up like 'and in children?' keeps its subject.",
+        ),
+    ] = False,
 ) -> None:
     """Answer a question with quoted, cited guideline statements."""
     if question != "-":
@@ -142,9 +174,10 @@ def ask(
     except AssistantError as exc:
         raise _fail(exc) from None
     if question == "-":
-        raise typer.Exit(_ask_batch(assistant, as_json, k))
+        talk = assistant.new_conversation() if conversation else None
+        raise typer.Exit(_ask_batch(assistant, as_json, k, doc, talk))
     try:
-        answer = assistant.ask(question, k=k)
+        answer = assistant.ask(question, k=k, documents=doc)
     except AssistantError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -153,14 +186,20 @@ def ask(
         print_answer(answer)
 
 
-def _ask_batch(assistant: Assistant, as_json: bool, k: int | None) -> int:
+def _ask_batch(
+    assistant: Assistant,
+    as_json: bool,
+    k: int | None,
+    documents: list[str] | None = None,
+    conversation: Conversation | None = None,
+) -> int:
     """One question per input line; blank lines skipped; a bad line reports its error and the rest go on."""
     status = EXIT_OK
     for number, line in enumerate(sys.stdin, start=1):
         if not line.strip():
             continue
         try:
-            answer = assistant.ask(line.rstrip("\n"), k=k)
+            answer = assistant.ask(line.rstrip("\n"), k=k, documents=documents, conversation=conversation)
         except AssistantError as exc:
             status = EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILURE
             if as_json:
@@ -178,6 +217,8 @@ def _ask_batch(assistant: Assistant, as_json: bool, k: int | None) -> int:
 
 def print_answer(answer: Answer) -> None:
     """Human-readable answer: flags first (they matter most), then quotes, then the dose table."""
+    if answer.asked_as:
+        out.print(f"[dim]Follow-up answered as: {escape(answer.asked_as)}[/]")
     for flag in answer.guardrail.flags:
         colour = {"block": "red", "warn": "yellow"}.get(flag.severity.value, "cyan")
         out.print(f"[bold {colour}]{flag.severity.value.upper()} {flag.code.value}:[/] {escape(flag.message)}")
@@ -223,8 +264,8 @@ def index_build(
     """Parse, chunk and embed the corpus into the index (unchanged files reused; atomically replacing the old one)."""
     from assistant.assistant import Assistant
 
-    settings = _settings(corpus, index)
     try:
+        settings = _settings(corpus, index)
         if if_needed:
             status = Assistant.index_status(settings)
             if status.up_to_date:
@@ -258,7 +299,10 @@ def index_status_command(
     """Documents, chunks, model, build time, and whether the index is up to date."""
     from assistant.assistant import Assistant
 
-    settings = _settings(corpus, index)
+    try:
+        settings = _settings(corpus, index)
+    except AssistantError as exc:
+        raise _fail(exc) from None
     status = Assistant.index_status(settings)
     manifest = status.manifest
     documents = Assistant.documents(settings) if manifest else []
@@ -342,9 +386,10 @@ def eval_command(
     Exits 1 when a metric is outside the bounds in the thresholds file, so CI can gate on it.
     """
     from assistant.evaluation.gold import load_gold, split_gold
+    from assistant.evaluation.metrics import format_metric
     from assistant.evaluation.report import SYSTEM_COLUMNS, system_rows, system_table
     from assistant.evaluation.runner import default_out_dir, evaluate
-    from assistant.evaluation.thresholds import DEFAULT_THRESHOLDS, check_thresholds, load_thresholds
+    from assistant.evaluation.thresholds import DEFAULT_THRESHOLDS, check_thresholds, gate_summary, load_thresholds
     from assistant.settings import PROJECT_ROOT
 
     try:
@@ -378,7 +423,7 @@ def eval_command(
     table.add_column("Value", justify="right")
     for name, value in metrics.items():
         if not name.startswith(("baseline.", "retrieval.")):
-            table.add_row(name, f"{value:.4g}")
+            table.add_row(name, format_metric(value))
     out.print(table)
     failures = check_thresholds(metrics, gates)
     err.print(f"Wrote answers.jsonl, metrics.json, report.md and report.png to {target}")
@@ -386,37 +431,62 @@ def eval_command(
         for line in failures:
             err.print(f"[red]FAIL[/red] {escape(line)}")
         raise typer.Exit(EXIT_FAILURE)
-    err.print(f"[green]All {len(gates.minimum) + len(gates.maximum)} thresholds pass.[/green]")
+    err.print(f"[green]{escape(gate_summary(metrics, gates))}[/green]")
+
+
+@app.command("eval-conversations")
+def eval_conversations_command(
+    file: Annotated[
+        Path | None, typer.Argument(help="Conversations, JSON Lines (default: evals/conversations.jsonl).")
+    ] = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    k: KOpt = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Also write the Markdown report here.")] = None,
+) -> None:
+    """Ask multi-turn conversations (follow-up questions) and print per-turn pass rates and failing turns."""
+    from assistant.evaluation import conversations as conv
+
+    try:
+        cases = conv.load_conversations(file or conv.DEFAULT_CONVERSATIONS)
+        assistant = _load_assistant(_settings(corpus, index))
+        with _progress_bar("Conversations") as progress:
+            report = conv.render_conversation_report(conv.score_conversations(assistant, cases, k, progress))
+    except ValueError as exc:
+        err.print(f"[red]Error:[/red] {escape(str(exc))}")
+        raise typer.Exit(EXIT_INPUT) from None
+    except AssistantError as exc:
+        raise _fail(exc) from None
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(report, encoding="utf-8")
+    print(report, end="")
 
 
 @app.command("bench")
 def bench_command(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
-    scale: Annotated[int, typer.Option("--scale", min=1, help="Synthetic statements for the scale test.")] = 100_000,
-    embed_sample: Annotated[
-        int, typer.Option("--embed-sample", min=1, help="Synthetic statements embedded with the real model.")
-    ] = 2_000,
-    embed_budget: Annotated[
-        float,
-        typer.Option("--embed-budget", min=0, help="Embed every statement if that takes at most this many seconds."),
-    ] = 120.0,
-    rounds: Annotated[int, typer.Option("--rounds", min=1, help="Passes over the questions for warm latency.")] = 2,
-    cold_runs: Annotated[int, typer.Option("--cold-runs", min=0, help="Fresh processes for the cold start.")] = 2,
+    full: Annotated[bool, typer.Option("--full", help="The long run (100,000 statements) instead of ~2 minutes.")] = False,
+    scale: Annotated[int | None, typer.Option("--scale", min=1, help="Synthetic statements for the scale test.")] = None,
+    embed_sample: Annotated[int | None, typer.Option("--embed-sample", min=1, help="Statements embedded for real.")] = None,
+    embed_budget: Annotated[float | None, typer.Option("--embed-budget", min=0, help="Embed all if within N s.")] = None,
+    rounds: Annotated[int | None, typer.Option("--rounds", min=1, help="Passes over the questions.")] = None,
+    cold_runs: Annotated[int | None, typer.Option("--cold-runs", min=0, help="Fresh processes for cold start.")] = None,
+    contention: Annotated[bool, typer.Option(help="Also measure beside a CPU burner on every core.")] = True,
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write the JSON to this file.")] = None,
 ) -> None:
-    """Measure latency, cold start, build throughput and scale; print the figures as JSON (never asserts)."""
-    from assistant.evaluation.bench import run_bench
+    """Latency idle and under CPU load, cold start, build and scale: one line per figure on stderr, JSON on stdout."""
+    from assistant.evaluation.bench import preset, run_bench
 
+    options = preset(full, scale=scale, embed_sample=embed_sample, embed_budget_s=embed_budget, rounds=rounds, cold_runs=cold_runs)
     try:
         report = run_bench(
             _settings(corpus, index),
-            scale=scale,
-            embed_sample=embed_sample,
-            embed_budget_s=embed_budget,
-            rounds=rounds,
-            cold_runs=cold_runs,
+            **options,
+            with_contention=contention,
             notify=lambda message: err.print(f"[dim]{escape(message)}[/dim]"),
+            figure=lambda line: print(line, file=sys.stderr, flush=True),
         )
     except AssistantError as exc:
         raise _fail(exc) from None
@@ -425,6 +495,26 @@ def bench_command(
         out_file.parent.mkdir(parents=True, exist_ok=True)
         out_file.write_text(text + "\n", encoding="utf-8")
     print(text)
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    workers: Annotated[int, typer.Option("--workers", help="Processes, each loading the same index.")] = 1,
+) -> None:
+    """Serve the HTTP JSON API: POST /ask, GET /documents, GET /health, docs at /docs."""
+    from assistant.api import check_address, serve
+
+    settings = _settings(corpus, index)
+    try:
+        check_address(host, port)  # in milliseconds, before the model loads
+        loaded = _load_assistant(settings) if workers == 1 else None
+        serve(settings, host, port, workers, loaded, notify=lambda m: err.print(f"[yellow]{escape(m)}", soft_wrap=True))
+    except AssistantError as exc:
+        raise _fail(exc) from None
 
 
 def main() -> None:

@@ -46,3 +46,7 @@ class ModelError(AssistantError):
 
 class IndexBusy(AssistantError):
     """Another process is building the same index right now."""
+
+
+class IndexFolderError(AssistantError):
+    """The index folder cannot be used: a link, a file, someone else's folder, or not writable. Nothing was touched."""

@@ -24,6 +24,7 @@ STAGES: list[tuple[str, ...]] = [
     ("assistant.chain",),
     ("assistant.assistant",),
     ("assistant.evaluation",),
+    ("assistant.api",),  # a face: the HTTP API over the Assistant facade
     ("assistant.cli",),
 ]
 # What a face (the Streamlit page) may import: the facade, the answer schema, presentation, errors, settings.
@@ -110,6 +111,15 @@ def test_the_ui_imports_only_the_public_surface(path: Path) -> None:
             target = _resolve(name)
             allowed = target in FACE_ALLOWED or target.startswith("ui.")
             assert allowed, f"{path.name} imports {target}; go through Assistant instead"
+
+
+def test_the_api_imports_only_the_public_surface() -> None:
+    """The HTTP API is a face like the UI: it answers through Assistant, plus the metadata type it lists."""
+    allowed = (*FACE_ALLOWED, "assistant.ingest.metadata")
+    for name in runtime_imports(ROOT / "assistant" / "api.py"):
+        if name.startswith("assistant"):
+            target = _resolve(name)
+            assert target in allowed, f"api.py imports {target}; go through Assistant instead"
 
 
 def test_the_import_graph_has_no_cycle() -> None:

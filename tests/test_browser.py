@@ -2,22 +2,30 @@
 
 Uses Debian's ``chromium`` package through Playwright for Python (no browser
 download). ``.ci/run`` installs the package when it is missing; without it the
-test is skipped with the reason. Screenshots go to ``test-output/browser/``.
+test is skipped with the reason. Screenshots (1280 px and 390 px) go to
+``$TMPDIR/guideline-assistant-screenshots/`` and their paths are printed.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 import pytest
+from test_ui import PNEUMONIA, UTI  # the generated library; it also puts the project root on sys.path
+
+from ui import render
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +40,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-OUTPUT = PROJECT_ROOT / "test-output" / "browser"
+SCREENSHOTS = Path(tempfile.gettempdir()) / "guideline-assistant-screenshots"
 WAIT_SECONDS = 120
 CHAT_INPUT = '[data-testid="stChatInputTextArea"]'
 CHAT_MESSAGE = '[data-testid="stChatMessage"]'
@@ -65,18 +73,33 @@ def wait_for_health(url: str, process: subprocess.Popen[bytes], log: Path) -> No
 
 
 @pytest.fixture(scope="module")
-def server(settings, assistant) -> Iterator[str]:
-    """A Streamlit server on a free loopback port over the session's corpus and (pre-built) index.
+def library(tmp_path_factory: pytest.TempPathFactory, settings, assistant) -> tuple[Path, Path]:
+    """The bundled guideline plus the generated pneumonia and UTI guidelines, indexed once."""
+    from assistant import Assistant
+    from assistant.settings import Settings
+
+    root = tmp_path_factory.mktemp("browser-library")
+    corpus = root / "corpus"
+    shutil.copytree(settings.corpus_dir, corpus)
+    (corpus / "pneumonia.md").write_text(PNEUMONIA, encoding="utf-8")
+    (corpus / "uti.md").write_text(UTI, encoding="utf-8")
+    Assistant.build(Settings(corpus_dir=corpus, index_dir=root / "index"))
+    return corpus, root / "index"
+
+
+@pytest.fixture(scope="module")
+def server(library) -> Iterator[str]:
+    """A Streamlit server on a free loopback port over the library and its (pre-built) index.
 
     One server for the module (each test opens its own browser session): the
     first page load pays for loading the model, the rest reuse it.
     """
-    OUTPUT.mkdir(parents=True, exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {
         **os.environ,
-        "GUIDELINE_ASSISTANT_CORPUS_DIR": str(settings.corpus_dir),
-        "GUIDELINE_ASSISTANT_INDEX_DIR": str(settings.index_dir),
+        "GUIDELINE_ASSISTANT_CORPUS_DIR": str(library[0]),
+        "GUIDELINE_ASSISTANT_INDEX_DIR": str(library[1]),
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
     }
@@ -87,7 +110,7 @@ def server(settings, assistant) -> Iterator[str]:
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    log = OUTPUT / "streamlit.log"
+    log = SCREENSHOTS / "streamlit.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command, cwd=PROJECT_ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
@@ -105,8 +128,18 @@ def server(settings, assistant) -> Iterator[str]:
                 process.wait(timeout=15)
 
 
+REQUESTS: list[str] = []
+
+
 @pytest.fixture
-def page():
+def requested() -> list[str]:
+    """The URLs the browser requested in this test (filled by the page's context)."""
+    REQUESTS.clear()
+    return REQUESTS
+
+
+@pytest.fixture
+def page(requested):
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (`apt-get install -y chromium`).")
     from playwright.sync_api import sync_playwright
@@ -117,84 +150,104 @@ def page():
             # Streamlit scrolls inside its own container, so a tall window is what shows a whole answer.
             context = browser.new_context(viewport={"width": 1280, "height": 2000})
             context.set_default_timeout(WAIT_SECONDS * 1000)
+            context.on("request", lambda request: REQUESTS.append(request.url))  # every request, every page
             yield context.new_page()
         finally:
             browser.close()
 
 
-def test_question_in_browser_shows_quotes_citations_and_context(server: str, page, assistant) -> None:
-    question = "What IVIG dose is used in warm AIHA?"
-    expected = assistant.ask(question)
-    assert expected.quotes, "the bundled guideline must answer the example question"
-
-    page.goto(server)
+def ask_in(page, question: str, number: int) -> Any:
+    """Type a question, wait for its answer (the last line of an answer is the citations caption)."""
     chat = page.locator(CHAT_INPUT)
     chat.wait_for(state="visible")
     chat.fill(question)
     chat.press("Enter")
-
-    answer = page.locator(CHAT_MESSAGE).nth(1)
-    first = expected.quotes[0]
-    answer.get_by_text(first.text, exact=False).first.wait_for(state="visible")
-    answer.get_by_text("Citations:").wait_for(state="visible")  # the last line of an answer
+    reply = page.locator(CHAT_MESSAGE).nth(2 * number + 1)
+    reply.wait_for(state="visible")
+    reply.locator('[data-testid="stCaptionContainer"], [data-testid="stAlertContentInfo"]').last.wait_for(
+        state="visible"
+    )
     wait_until_idle(page)
-    text = answer.inner_text()
-    for quote in expected.quotes:
-        assert quote.text in text
-        for label in quote.citations:
-            assert f"[{label}]" in text
-    assert "Doses in the quoted statements" in text
-    assert answer.locator('[data-testid="stTable"] td').count() == 5 * len(expected.doses)
-
-    answer.locator('[data-testid="stExpander"] summary').first.click()
-    highlighted = answer.locator('[data-testid="stExpander"]').first.locator("strong", has_text=first.text[:40])
-    highlighted.wait_for(state="visible")
-    highlighted.scroll_into_view_if_needed()
-    page.wait_for_timeout(1000)  # the expander opens with an animation
-    page.screenshot(path=str(OUTPUT / "answer.png"), full_page=True)
+    return reply
 
 
-def test_dose_mismatch_and_literal_user_text_in_browser(server: str, page) -> None:
+def shoot(page, name: str) -> list[Path]:
+    """Screenshots at 1280 px and 390 px; at phone width nothing may scroll sideways."""
+    paths = []
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 2000})
+        page.wait_for_timeout(500)
+        overflow = page.evaluate(
+            "() => [...document.querySelectorAll('[data-testid=stMain], [data-testid=stAppViewContainer]')]"
+            ".map(e => e.scrollWidth - e.clientWidth)"
+        )
+        assert max(overflow) <= 1, f"{name} at {width} px scrolls sideways by {overflow} px"
+        path = SCREENSHOTS / f"{name}-{width}.png"
+        page.screenshot(path=str(path), full_page=True)
+        print(path)
+        paths.append(path)
+    page.set_viewport_size({"width": 1280, "height": 2000})
+    return paths
+
+
+SCENARIOS = {
+    "dose-answer": (["What IVIG dose is used in warm AIHA?"], "Direct answer"),
+    "dose-warning": (["Should I give IVIG 10 g/kg?"], "Tenfold dose error"),
+    "calculation": (["How much IVIG for a 70 kg patient?"], "70 kg = 70 g"),
+    "abstention": (["What is the capital of France?"], "Not in the guidelines"),
+    "two-guidelines": (["Which antibiotic is offered for 5 days or 3 days?"], "From 2 guidelines"),
+    "follow-up": (["What IVIG dose is used in warm AIHA?", "and in children?"], "Answered as:"),
+}
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_answers_in_browser_at_desktop_and_phone_width(server: str, page, requested: list[str], name: str) -> None:
+    questions, must_show = SCENARIOS[name]
     page.goto(server)
-    chat = page.locator(CHAT_INPUT)
-    chat.wait_for(state="visible")
-    chat.fill("Should I give IVIG 10 g/kg? <b>bold</b> **stars** :smile: $x$")
-    chat.press("Enter")
+    for number, question in enumerate(questions):
+        reply = ask_in(page, question, number)
+    text = reply.inner_text()
+    assert must_show in text
+    if name == "dose-answer":
+        assert "Doses in the quoted statements" in text and "Guideline" in text
+        assert reply.locator('[data-testid="stTable"] td').count() == len(render.DOSE_COLUMNS)
+    if name in ("dose-warning",):
+        assert reply.locator('[data-testid="stAlertContentError"]').count() == 1
+    if name in ("calculation", "abstention"):
+        assert reply.locator('[data-testid="stAlertContentError"], [data-testid="stAlertContentWarning"]').count() == 0
+    if name == "calculation":
+        assert reply.locator('[data-testid="stAlertContentInfo"]').count() == 0, "a calculation is no abstention"
+    shoot(page, name)
+    assert_only_local(requested, server)
 
-    warning = page.locator('[data-testid="stAlertContentWarning"]').first
-    warning.wait_for(state="visible")
-    assert "Dose mismatch" in warning.inner_text()
-    asked = page.locator(CHAT_MESSAGE).first.inner_text()
-    assert "<b>bold</b> **stars** :smile: $x$" in asked
-    page.get_by_text("Citations:").first.wait_for(state="visible")
-    wait_until_idle(page)
-    page.screenshot(path=str(OUTPUT / "dose-warning.png"), full_page=True)
 
-
-def test_off_topic_question_in_browser_is_a_calm_abstention(server: str, page) -> None:
+def test_guideline_links_are_text_and_chips_open_references(server: str, page, requested: list[str]) -> None:
     page.goto(server)
-    chat = page.locator(CHAT_INPUT)
-    chat.wait_for(state="visible")
-    chat.fill("What is the capital of France?")
-    chat.press("Enter")
-
-    note = page.locator('[data-testid="stAlertContentInfo"]', has_text="Not in the guideline")
-    note.wait_for(state="visible")
-    wait_until_idle(page)
-    reply = page.locator(CHAT_MESSAGE).nth(1)
-    assert reply.locator('[data-testid="stAlertContentError"], [data-testid="stAlertContentWarning"]').count() == 0
-    page.screenshot(path=str(OUTPUT / "abstention.png"), full_page=True)
+    reply = ask_in(page, "Which leaflet should adults with pneumonia be given?", 0)
+    assert "https://example.org/pneumonia-leaflet" in reply.inner_text()
+    assert reply.locator("a").count() == 0, "no guideline text becomes a link"
+    page.goto(server)
+    reply = ask_in(page, "What dose of amoxicillin is recommended?", 0)
+    reply.get_by_role("button", name="[1]").first.click()
+    page.get_by_text("Smith J. Amoxicillin dosing").wait_for(state="visible")
+    shoot(page, "reference-popover")
+    assert_only_local(requested, server)
 
 
-def test_the_page_requests_nothing_from_other_hosts(server: str, page) -> None:
+def assert_only_local(requested: list[str], server: str) -> None:
+    host = urlparse(server).hostname
+    hosts = {urlparse(url).hostname for url in requested if urlparse(url).scheme in ("http", "https", "ws", "wss")}
+    assert requested and hosts <= {host}, f"requests to other hosts: {sorted(hosts - {host})}"
+
+
+def test_the_empty_page_requests_nothing_from_other_hosts(server: str, page, requested: list[str]) -> None:
     """Fonts, icons and scripts all come from the local server: nothing leaves the machine."""
-    from urllib.parse import urlparse
-
-    requested: list[str] = []
-    page.on("request", lambda request: requested.append(request.url))
     page.goto(server)
     page.locator(CHAT_INPUT).wait_for(state="visible")
     wait_until_idle(page)
     page.wait_for_timeout(1000)
-    hosts = {urlparse(url).hostname for url in requested if urlparse(url).scheme in ("http", "https", "ws", "wss")}
-    assert requested and hosts <= {"127.0.0.1", "localhost"}, f"requests to other hosts: {sorted(hosts)}"
+    assert "amoxicillin" in page.locator('[data-testid="stAppViewContainer"]').inner_text(), (
+        "examples come from the library"
+    )
+    shoot(page, "empty-page")
+    assert_only_local(requested, server)

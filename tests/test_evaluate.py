@@ -21,13 +21,22 @@ from assistant.evaluation.metrics import (
     evidence_recall,
     expected_flag_raised,
     fact_recall,
+    false_not_specified,
     forbidden_dose_problems,
     quote_fidelity,
     retrieval_scores,
     unsupported_doses,
 )
+from assistant.evaluation.report import answer_table, render_report, system_table
 from assistant.evaluation.runner import evaluate
-from assistant.evaluation.thresholds import DEFAULT_THRESHOLDS, Thresholds, check_thresholds, load_thresholds
+from assistant.evaluation.thresholds import (
+    DEFAULT_THRESHOLDS,
+    Thresholds,
+    check_thresholds,
+    gate_summary,
+    load_thresholds,
+    not_measured,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD_PATH = ROOT / "evals" / "gold.jsonl"
@@ -127,7 +136,7 @@ def test_fact_and_citation_metrics_perfect_and_empty(guideline_text: str) -> Non
     assert fact_recall(items, perfect) == 1.0
     assert citation_scores(items, perfect) == (1.0, 1.0)
     assert fact_recall(items, nothing) == 0.0
-    assert citation_scores(items, nothing) == (0.0, 0.0)
+    assert citation_scores(items, nothing) == (0.0, None), "labels expected, none given: recall 0, precision n/a"
 
 
 def test_citation_precision_counts_extra_labels(guideline_text: str) -> None:
@@ -151,7 +160,7 @@ def test_facts_are_found_in_a_bullets_lead_in(guideline_text: str) -> None:
     [
         ({"in": False, "out": True}, (1.0, 1.0), "abstains exactly on the unanswerable question"),
         ({"in": True, "out": True}, (0.5, 1.0), "abstaining on everything keeps recall, halves precision"),
-        ({"in": False, "out": False}, (1.0, 0.0), "never abstaining: nothing wrong abstained, nothing caught"),
+        ({"in": False, "out": False}, (None, 0.0), "never abstaining: precision n/a, nothing caught"),
     ],
 )
 def test_abstention_scores(
@@ -180,7 +189,7 @@ def test_quote_fidelity_is_one_for_true_offsets_and_detects_a_tampered_one(
     assert quote_fidelity([answer_with([edited])], reader)[0] == 0.0
     elsewhere = good.model_copy(update={"source": "../outside.txt"})
     assert quote_fidelity([answer_with([elsewhere])], reader)[0] == 0.0
-    assert quote_fidelity([ABSTAINED], reader) == (1.0, 0)
+    assert quote_fidelity([ABSTAINED], reader) == (None, 0), "nothing quoted: fidelity n/a"
 
 
 # --------------------------------------------------------------------------- dose safety
@@ -245,6 +254,105 @@ def test_forbidden_doses(guideline_text: str) -> None:
     assert forbidden_dose_problems(question, stated, ["mycophenolate mofetil"])
 
 
+NOT_SPECIFIED = Flag(code=FlagCode.DOSE_NOT_SPECIFIED, severity=Severity.WARN, message="no dose given", text="IVIG")
+MISMATCH = Flag(code=FlagCode.DOSE_MISMATCH, severity=Severity.WARN, message="m", text="2 g/kg")
+
+
+@pytest.mark.parametrize(
+    ("fields", "flags", "expected", "message"),
+    [
+        ({"facts": ["1 g/kg"]}, [NOT_SPECIFIED], True, "a dose in the facts and 'no dose given': counted"),
+        ({"facts": ["375 mg/m²", "weekly"]}, [MISMATCH, NOT_SPECIFIED], True, "any dose-like fact counts"),
+        ({"facts": ["1 g/kg"]}, [], False, "no flag: nothing wrong"),
+        ({"facts": ["1 g/kg"]}, [MISMATCH], False, "only dose_not_specified counts"),
+        ({"facts": ["azathioprine"]}, [NOT_SPECIFIED], False, "no dose in the facts: the flag is right"),
+        ({"facts": ["70-85%"]}, [NOT_SPECIFIED], False, "a percentage is not a dose"),
+        ({"abstain": True}, [NOT_SPECIFIED], False, "abstain items are not answerable"),
+    ],
+)
+def test_false_not_specified(fields: dict[str, object], flags: list[Flag], expected: bool, message: str) -> None:
+    item = gold("d", "What IVIG dose is used in warm AIHA?", **fields)
+    assert false_not_specified(item, answer_with([], "x", flags)) is expected, message
+
+
+# --------------------------------------------------------------------------- n/a: nothing to measure
+
+
+NO_LABELS = [gold("a", facts=["1 g/kg"], evidence=["1 g/kg as a single dose"], tags=["terse"])]
+
+
+@pytest.mark.parametrize(
+    ("metric", "items", "answers", "expected"),
+    [
+        (citation_scores, NO_LABELS, {"a": None}, (None, None)),
+        (abstention_scores, NO_LABELS, {"a": None}, (None, None)),
+        (fact_recall, [gold("a", evidence=["1 g/kg as a single dose"])], {"a": None}, None),
+    ],
+    ids=["citations-without-labels", "abstention-nothing-abstained-nothing-to-abstain", "facts-without-facts"],
+)
+def test_a_metric_with_nothing_to_measure_is_none(
+    metric: object, items: list[GoldItem], answers: dict[str, None], expected: object, guideline_text: str
+) -> None:
+    answered = {qid: answer_with([quote_of(IVIG_STATEMENT, guideline_text, ["1"])]) for qid in answers}
+    assert metric(items, answered) == expected  # type: ignore[operator]
+
+
+def test_retrieval_scores_without_evidence_are_none() -> None:
+    assert retrieval_scores({"q": set()}, {"q": ["a"]}, k=5) == {name: None for name in RANX_METRICS}
+    assert evidence_recall({}, {"q": ["text"]}) is None
+
+
+NA_METRICS: dict[str, float | None] = {
+    "answer.fact_recall": 0.9,
+    "citations.recall": None,
+    "citations.precision": None,
+    "dose.forbidden_violations": None,
+    "dose.unsupported_answers": 0.0,
+    "retrieval.hit_rate@1": None,
+    "retrieval.evidence_recall": 0.8,
+}
+
+
+@pytest.mark.parametrize(
+    ("gates", "failures", "unmeasured"),
+    [
+        (Thresholds(minimum={"citations.recall": 0.94}), [], ["citations.recall"]),
+        (Thresholds(maximum={"dose.forbidden_violations": 0}), [], ["dose.forbidden_violations"]),
+        (
+            Thresholds(minimum={"answer.fact_recall": 0.95, "citations.precision": 0.7}),
+            ["answer.fact_recall"],
+            ["citations.precision"],
+        ),
+        (Thresholds(minimum={"abstention.recall": 0.9}), ["abstention.recall"], []),
+        (Thresholds(maximum={"dose.unsupported_answers": 0}), [], []),
+    ],
+    ids=["na-minimum", "na-maximum", "na-beside-a-real-failure", "missing-still-fails", "measured-passes"],
+)
+def test_an_na_gate_is_reported_but_does_not_fail(
+    gates: Thresholds, failures: list[str], unmeasured: list[str]
+) -> None:
+    failed = check_thresholds(NA_METRICS, gates)
+    assert [line.split(" ")[0].rstrip(":") for line in failed] == failures
+    assert not_measured(NA_METRICS, gates) == [f"{name}: n/a (nothing to measure)" for name in unmeasured]
+    summary = gate_summary(NA_METRICS, gates)
+    assert all(name in summary for name in unmeasured) and ("n/a" in summary) == bool(unmeasured)
+
+
+def test_reports_render_na_not_zero() -> None:
+    table = answer_table(NA_METRICS)
+    assert "| Citation recall | n/a |" in table and "| Citation precision | n/a |" in table
+    assert "| Forbidden-dose violations (must be 0) | n/a |" in table
+    assert "| Answers stating a dose absent from the corpus (must be 0) | 0 |" in table
+    retrieval_row = next(line for line in system_table(NA_METRICS).splitlines() if "Assistant retrieval" in line)
+    cells = [cell.strip() for cell in retrieval_row.split("|")[2:-1]]
+    assert cells[0] == "0.800" and cells[1] == "n/a" and cells[2] == "—", "computed-but-empty is n/a, absent is —"
+    config = {"k": 5, "gold_items": 1, "model": "m", "chunks": 1, "corpus_chars": 10, "created_at": "now"}
+    report = render_report(
+        {**NA_METRICS, "answer.fact_recall": None}, [], {}, config, [], [], ["citations.recall: n/a"]
+    )
+    assert "`answer.fact_recall` = **n/a**" in report and "- citations.recall: n/a" in report
+
+
 # --------------------------------------------------------------------------- thresholds
 
 
@@ -253,6 +361,7 @@ def test_the_bundled_thresholds_file_validates() -> None:
     assert thresholds.minimum["quotes.fidelity"] == 1.0
     assert thresholds.maximum["dose.unsupported_answers"] == 0
     assert thresholds.maximum["dose.forbidden_violations"] == 0
+    assert "dose.false_not_specified" in thresholds.maximum
     assert set(thresholds.minimum) | set(thresholds.maximum) <= METRIC_NAMES
 
 
@@ -357,3 +466,82 @@ def test_eval_command_gates_on_the_thresholds(settings, tmp_path: Path) -> None:
     bad_gold.write_text('{"id": "x", "question": "q", "factz": []}\n', encoding="utf-8")
     rejected = runner.invoke(app, [*common, "--gold", str(bad_gold), "--out", str(tmp_path / "none")])
     assert rejected.exit_code == 2 and not (tmp_path / "none").exists()
+
+
+# --------------------------------------------------------------------------- a user's own gold file
+
+
+USER_GOLD = [
+    gold(
+        "u-1",
+        "What IVIG dose is used in warm AIHA?",
+        facts=["1 g/kg"],
+        evidence=["1 g/kg as a single dose"],
+        tags=["terse", "my-dose"],
+    ),
+    gold(
+        "u-2",
+        "How effective is rituximab in relapsed AIHA?",
+        facts=["70-90%"],
+        evidence=["effective in 70-90% of cases"],
+        tags=["cross-doc"],
+    ),
+]
+NOTHING_TO_MEASURE = (
+    "citations.recall",
+    "citations.precision",
+    "abstention.recall",
+    "dose.expected_flags_raised",
+    "dose.forbidden_violations",
+)
+
+
+@pytest.fixture(scope="module")
+def user_run(assistant, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("user-gold")
+    return evaluate(assistant, USER_GOLD, out, thresholds=load_thresholds()), out
+
+
+def test_a_user_gold_file_with_its_own_tags_and_no_labels_reports_na(user_run) -> None:
+    metrics, out = user_run
+    for name in NOTHING_TO_MEASURE:
+        assert metrics[name] is None, f"{name} has nothing to measure here, got {metrics[name]}"
+    assert metrics["dose.false_not_specified"] is not None, "u-1's facts quote a dose: measured"
+    stored = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert stored["metrics"]["citations.recall"] is None
+    assert not any(name in line for line in stored["threshold_failures"] for name in NOTHING_TO_MEASURE)
+    assert {"citations.recall: n/a (nothing to measure)", "abstention.recall: n/a (nothing to measure)"} <= set(
+        stored["threshold_not_measured"]
+    )
+    report = (out / "report.md").read_text(encoding="utf-8")
+    for tag in ("terse", "my-dose", "cross-doc"):
+        assert f"| {tag} | 1 |" in report, f"no by-tag row for {tag}"
+    assert "| Citation recall | n/a |" in report
+
+
+def test_eval_command_prints_na_and_does_not_fail_an_na_gate(settings, tmp_path: Path) -> None:
+    from assistant.cli import app
+
+    gold_file = tmp_path / "gold.jsonl"
+    gold_file.write_text("".join(item.model_dump_json() + "\n" for item in USER_GOLD), encoding="utf-8")
+    gates = tmp_path / "gates.toml"
+    gates.write_text('[minimum]\n"citations.recall" = 0.9\n"quotes.fidelity" = 1.0\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "--gold",
+            str(gold_file),
+            "--corpus",
+            str(settings.corpus_dir),
+            "--index",
+            str(settings.index_dir),
+            "--out",
+            str(tmp_path / "run"),
+            "--thresholds",
+            str(gates),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "n/a" in result.output and "citations.recall" in result.output
+    assert "n/a (nothing to measure)" in " ".join(result.output.split())

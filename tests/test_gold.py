@@ -111,7 +111,8 @@ def test_required_question_kinds_are_present(tag: str, minimum: int) -> None:
     assert count >= minimum, f"{tag}: {count} questions, want at least {minimum}"
 
 
-def test_tags_are_from_the_vocabulary_and_abstain_items_are_tagged() -> None:
+def test_known_tags_document_the_bundled_vocabulary_and_abstain_items_are_tagged() -> None:
+    # KNOWN_TAGS is documentation of the bundled set's tags (other gold files may use any tag).
     assert {tag for item in ITEMS for tag in item.tags} <= KNOWN_TAGS
     for item in ITEMS:
         assert item.tags, f"{item.id}: no tags"
@@ -210,7 +211,11 @@ GOOD = {"id": "dose-ivig-1", "question": "IVIG dose?", "evidence": ["1 g/kg as a
         (json.dumps({**GOOD, "id": ""}), "id"),
         (json.dumps({**GOOD, "question": "   "}), "question"),
         (json.dumps({"id": "a", "question": "q?", "abstain": True, "evidence": ["x"]}), "abstain"),
-        (json.dumps({**GOOD, "tags": ["dosage"]}), "unknown tag"),
+        (json.dumps({**GOOD, "tags": ["Dosage"]}), "malformed tag"),
+        (json.dumps({**GOOD, "tags": ["cross doc"]}), "malformed tag"),
+        (json.dumps({**GOOD, "tags": [""]}), "malformed tag"),
+        (json.dumps({**GOOD, "tags": ["-lay"]}), "malformed tag"),
+        (json.dumps({**GOOD, "tags": ["lay\n"]}), "malformed tag"),
         (json.dumps({**GOOD, "flag_dose": "2 g/kg"}), "flag_dose"),
         (json.dumps({"question": "q?"}), "id"),
         (json.dumps(GOOD), "duplicate id"),
@@ -232,10 +237,17 @@ def test_load_gold_reads_good_lines_and_skips_blank_ones(tmp_path: Path) -> None
     assert [item.id for item in load_gold(path)] == ["dose-ivig-1", "dose-ivig-2"]
 
 
+@pytest.mark.parametrize("tags", [["terse"], ["cross-doc", "table"], ["my-own-tag-2", "pdf"], ["x"]])
+def test_load_gold_accepts_any_well_formed_tag(tmp_path: Path, tags: list[str]) -> None:
+    """A user's own gold file uses its own vocabulary; only malformed tags are typos worth rejecting."""
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps({**GOOD, "tags": tags}) + "\n", encoding="utf-8")
+    assert load_gold(path)[0].tags == tags
+
+
 def test_load_gold_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cannot read"):
         load_gold(tmp_path / "missing.jsonl")
-
 
 
 def test_tune_and_check_halves_are_disjoint_stable_and_cover_the_set() -> None:

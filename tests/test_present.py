@@ -4,10 +4,36 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.schema import ABSTAIN_MESSAGE, LEAD_FOUND, Answer, DoseInfo, Quote
-from assistant.present import DOSE_COLUMNS, dose_cells, markdown, quote_location
+from assistant.answer.schema import ABSTAIN_MESSAGE, LEAD_FOUND, Answer, DoseInfo, Quote, Reference
+from assistant.present import (
+    DOSE_COLUMNS,
+    dose_cells,
+    dose_source_cells,
+    labels_in_text,
+    markdown,
+    quote_location,
+    render_quote,
+    split_direct,
+)
 
-QUOTE = Quote(text="IVIG 1 g/kg as a single dose.", citations=["1"], source="g.txt", section="Dose", start=0, end=29, chunk_id="a")
+QUOTE = Quote(
+    text="IVIG 1 g/kg as a single dose.", citations=["1"], source="g.txt", section="Dose", start=0, end=29, chunk_id="a"
+)
+TITLED = QUOTE.model_copy(update={"title": "IVIG in AIHA", "direct": True})
+OTHER = Quote(
+    text="Prednisone 1 mg/kg/day [2].",
+    citations=["2"],
+    source="p.pdf",
+    title="Steroids guide",
+    section="First line",
+    start=100,
+    end=127,
+    chunk_id="b",
+    page=4,
+    page_label="iv",
+    offsets="canonical",
+    references=[Reference(label="2", text="Smith J. Steroids in AIHA. Blood. 2020.")],
+)
 
 
 @pytest.mark.parametrize(
@@ -16,21 +42,58 @@ QUOTE = Quote(text="IVIG 1 g/kg as a single dose.", citations=["1"], source="g.t
         (Answer(question="q", abstained=True, lead=ABSTAIN_MESSAGE), ABSTAIN_MESSAGE),
         (
             Answer(question="q", abstained=False, lead=LEAD_FOUND, quotes=[QUOTE]),
-            f"{LEAD_FOUND}\n\n> IVIG 1 g/kg as a single dose. [1]\n\n*Source: Dose — g.txt*",
+            f"{LEAD_FOUND}\n\n*g.txt — Dose*\n\n> IVIG 1 g/kg as a single dose. [1]",
         ),
         (
             Answer(question="q", abstained=False, lead=LEAD_FOUND, notes=["A note."], summary="Short.", quotes=[QUOTE]),
-            f"Short.\n\nA note.\n\n{LEAD_FOUND}\n\n> IVIG 1 g/kg as a single dose. [1]\n\n*Source: Dose — g.txt*",
+            f"Short.\n\nA note.\n\n{LEAD_FOUND}\n\n*g.txt — Dose*\n\n> IVIG 1 g/kg as a single dose. [1]",
         ),
         (
-            Answer(question="q", abstained=False, lead=LEAD_FOUND, summary="IVIG 5 g/kg.", summary_withheld=True, quotes=[QUOTE]),
-            f"{LEAD_FOUND}\n\n> IVIG 1 g/kg as a single dose. [1]\n\n*Source: Dose — g.txt*",
+            Answer(
+                question="q",
+                abstained=False,
+                lead=LEAD_FOUND,
+                summary="IVIG 5 g/kg.",
+                summary_withheld=True,
+                quotes=[QUOTE],
+            ),
+            f"{LEAD_FOUND}\n\n*g.txt — Dose*\n\n> IVIG 1 g/kg as a single dose. [1]",
+        ),
+        (
+            Answer(
+                question="and in children?",
+                asked_as="IVIG dose in children?",
+                abstained=False,
+                lead=LEAD_FOUND,
+                quotes=[QUOTE],
+            ),
+            f"Answered as: IVIG dose in children?\n\n{LEAD_FOUND}\n\n*g.txt — Dose*\n\n> IVIG 1 g/kg as a single dose. [1]",
+        ),
+        (
+            Answer(question="q", abstained=False, lead=LEAD_FOUND, quotes=[TITLED]),
+            f"{LEAD_FOUND}\n\n**Direct answer** · *IVIG in AIHA — Dose*\n\n> IVIG 1 g/kg as a single dose. [1]",
+        ),
+        (
+            Answer(question="q", abstained=False, lead=LEAD_FOUND, quotes=[TITLED, OTHER]),
+            f"{LEAD_FOUND}\n\n*From 2 guidelines: IVIG in AIHA; Steroids guide*\n\n"
+            "**Direct answer** · *IVIG in AIHA — Dose*\n\n> IVIG 1 g/kg as a single dose. [1]\n\n"
+            "**Supporting statements**\n\n*Steroids guide, p. iv — First line*\n\n> Prednisone 1 mg/kg/day [2].\n\n"
+            "References:\n- [2] Smith J. Steroids in AIHA. Blood. 2020.",
         ),
     ],
-    ids=["abstained", "quotes", "summary-and-notes-above-the-lead", "withheld-summary-never-shown"],
+    ids=[
+        "abstained",
+        "quotes",
+        "summary-and-notes-above-the-lead",
+        "withheld-summary-never-shown",
+        "follow-up",
+        "direct",
+        "two-guidelines",
+    ],
 )
 def test_markdown_is_rendered_from_the_parts(answer: Answer, expected: str) -> None:
     assert markdown(answer) == expected
+    assert "\\" not in markdown(answer), "the Markdown reads as written: no backslash escapes"
 
 
 def test_the_lead_line_sits_directly_above_the_quotes() -> None:
@@ -38,9 +101,51 @@ def test_the_lead_line_sits_directly_above_the_quotes() -> None:
     assert text.index("N2.") < text.index(LEAD_FOUND) < text.index("> IVIG")
 
 
-def test_a_pdf_quote_names_its_page() -> None:
-    pdf = QUOTE.model_copy(update={"source": "g.pdf", "page": 4, "page_label": "ii", "offsets": "canonical"})
-    assert quote_location(pdf) == "Dose — g.pdf, p. ii"
+@pytest.mark.parametrize(
+    ("quote", "expected"),
+    [
+        (QUOTE, "g.txt — Dose"),
+        (QUOTE.model_copy(update={"title": "IVIG in AIHA"}), "IVIG in AIHA — Dose"),
+        (
+            QUOTE.model_copy(update={"source": "g.pdf", "page": 4, "page_label": "ii", "offsets": "canonical"}),
+            "g.pdf, p. ii — Dose",
+        ),
+        (
+            QUOTE.model_copy(update={"source": "g.pdf", "page": 4, "offsets": "canonical", "section": None}),
+            "g.pdf, p. 4",
+        ),
+    ],
+)
+def test_quote_location_names_section_guideline_and_page(quote: Quote, expected: str) -> None:
+    assert quote_location(quote) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "citations", "last_line"),
+    [
+        ("Give it for 5 days [1].", ["1"], "> Give it for 5 days [1]."),
+        ("Give it for 5 days.", ["1"], "> Give it for 5 days. [1]"),
+        ("Give it [1, 3–4].", ["1", "3", "4", "7"], "> Give it [1, 3–4]. [7]"),
+        ("Give it [1-2].", ["1", "2"], "> Give it [1-2]."),
+    ],
+)
+def test_a_bracket_label_already_in_the_text_is_not_repeated(text: str, citations: list[str], last_line: str) -> None:
+    quote = QUOTE.model_copy(update={"text": text, "citations": citations})
+    assert render_quote(quote).split("\n")[-1] == last_line
+
+
+def test_labels_in_text_expand_ranges_and_lists() -> None:
+    assert labels_in_text("a [1, 3–5] b [Smith 2020]") == {"1", "3", "4", "5", "Smith 2020"}
+
+
+def test_direct_answer_first_and_bare_lead_ins_left_to_their_bullets() -> None:
+    lead_in = QUOTE.model_copy(update={"text": "The evidence is limited to:", "citations": [], "chunk_id": "c"})
+    bullet = QUOTE.model_copy(
+        update={"text": "case reports", "context": "The evidence is limited to:", "kind": "bullet", "chunk_id": "d"}
+    )
+    direct, groups = split_direct([lead_in, bullet, TITLED])
+    assert direct == TITLED
+    assert [[q.chunk_id for q in g.quotes] for g in groups] == [["d"]]
 
 
 def test_dose_cells_follow_the_columns() -> None:
@@ -51,3 +156,17 @@ def test_dose_cells_follow_the_columns() -> None:
     )
     assert dose_cells(answer) == [("IVIG", "1 g/kg", "single dose", "—", "[1]")]
     assert len(dose_cells(answer)[0]) == len(DOSE_COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("dose", "expected"),
+    [
+        (DoseInfo(text="1 mg/kg/day", source="p.pdf", start=111, end=122), ("Steroids guide", "First line", "iv")),
+        (DoseInfo(text="1 g/kg", source="g.txt", start=5, end=11), ("g.txt", "Dose", "—")),
+        (DoseInfo(text="1 g/kg", source="elsewhere.txt", start=5, end=11), ("elsewhere.txt", "—", "—")),
+    ],
+    ids=["pdf-quote", "text-quote", "no-quote"],
+)
+def test_dose_source_cells_come_from_the_quote_the_dose_is_in(dose: DoseInfo, expected: tuple[str, str, str]) -> None:
+    answer = Answer(question="q", abstained=False, quotes=[QUOTE, OTHER], doses=[dose])
+    assert dose_source_cells(answer) == [expected]

@@ -1,18 +1,20 @@
 """The chat UI: pure rendering helpers (``ui/render.py``) and the page itself under ``AppTest``.
 
-The page runs over the session's temporary copy of the bundled corpus and index
-(``GUIDELINE_ASSISTANT_CORPUS_DIR`` / ``..._INDEX_DIR``), and every answer it
-shows is compared with what ``Assistant.ask`` returns for the same question.
+The page runs over temporary copies of a corpus and index
+(``GUIDELINE_ASSISTANT_CORPUS_DIR`` / ``..._INDEX_DIR``): the bundled IVIG
+guideline, or a generated two-guideline library (pneumonia, urinary tract
+infection). Every answer it shows is compared with what ``Assistant.ask`` returns.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -21,20 +23,66 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:  # `ui` is a folder of the project, not an installed package
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from assistant.answer import Answer, Flag, FlagCode, Guardrail, GuardrailStatus, Quote, Severity  # noqa: E402
-from ui import render  # noqa: E402
+from assistant import present  # noqa: E402
+from assistant.answer import Answer, Flag, FlagCode, Guardrail, GuardrailStatus, Severity  # noqa: E402
+from ui import library, render  # noqa: E402
 
 APP = str(PROJECT_ROOT / "ui" / "app.py")
-TIMEOUT = 60  # the first run in a process loads the model
+TIMEOUT = 90  # the first run in a process loads the model
 
 DOSE_QUESTION = "What IVIG dose is used in warm AIHA?"
 OFF_TOPIC = "What is the capital of France?"
 MISMATCH = "Should I give IVIG 10 g/kg?"
+URL = "https://example.org/pneumonia-leaflet"
+PNEUMONIA = """# Community-acquired pneumonia in adults
+
+## Antibiotic treatment
+
+For adults with low-severity community-acquired pneumonia, offer amoxicillin 500 mg three times a day for 5 days [1].
+
+For adults with community-acquired pneumonia who are allergic to penicillin, offer clarithromycin 500 mg twice a day for 5 days [2].
+
+## Patient information
+
+Give adults with pneumonia the leaflet at https://example.org/pneumonia-leaflet or www.example.org, and the words :material/home: and :red[stop] as written.
+
+## References
+
+1. Smith J. Amoxicillin dosing in community-acquired pneumonia. Lancet. 2019.
+2. Jones K. Macrolides for penicillin allergy. BMJ. 2020.
+"""
+UTI = """# Lower urinary tract infection in women
+
+## Antibiotic treatment
+
+For non-pregnant women with lower urinary tract infection, offer nitrofurantoin 100 mg modified-release twice a day for 3 days [1].
+
+## References
+
+1. Brown A. Nitrofurantoin for cystitis. 2018.
+"""
 
 
 def plain(markdown: str) -> str:
     """Undo :func:`render.escape_markdown`: what the reader sees."""
     return re.sub(r"\\(.)", r"\1", markdown.replace("  \n", "\n")).replace("\u00a0", " ")
+
+
+def walk(node: Any, inside: bool = True) -> Iterator[tuple[str, str | None, str]]:
+    """Every node under ``node`` in page order as (type, key, shown text); ``inside=False`` skips
+    what is folded away (whole-section expanders and reference popovers)."""
+    for child in node.children.values():
+        if hasattr(child, "children"):
+            label = child.proto.popover.label if getattr(child, "type", "") == "popover" else ""
+            yield child.type, child.key, label
+            if inside or child.type not in ("expandable", "expander", "popover"):
+                yield from walk(child, inside)
+        else:
+            yield child.type, None, str(getattr(child, "value", ""))
+
+
+def texts(node: Any, inside: bool = True) -> list[str]:
+    return [value for kind, _, value in walk(node, inside) if kind == "text"]
 
 
 # --------------------------------------------------------------------------- render helpers
@@ -46,15 +94,10 @@ def plain(markdown: str) -> str:
         ("**bold** and _italic_", "emphasis markers stay literal"),
         ("<script>alert(1)</script>", "HTML is shown as text"),
         ("1. first", "a numbered line is not a list"),
-        ("- item", "a dash line is not a list"),
         ("# Heading", "a hash line is not a heading"),
         ("costs $5 and $10", "dollars are not LaTeX"),
-        (":smile: :red[alert] :material/home:", "no emoji, colour directive or icon"),
-        ("[link](https://example.org)", "no link"),
-        ("> quoted", "no block quote"),
+        ("[link](https://example.org)", "no link syntax"),
         ("| a | b |", "no table"),
-        ("`code` ~~strike~~", "no code span or strikethrough"),
-        ("&amp; &lt;", "entities stay literal"),
         ("line one\nline two", "line breaks are kept"),
         ("    indented four", "indentation is not a code block"),
         ("1 g/kg (max 2 g/kg) × 4 doses; 375 mg/m² [6]", "dose text survives unchanged"),
@@ -67,77 +110,113 @@ def test_escape_markdown_shows_text_literally(text: str, why: str) -> None:
     assert unescaped_special is None, f"{why}: {escaped!r}"
 
 
-def test_citation_chips_show_bracketed_labels() -> None:
-    assert render.citation_chips(["4", "5"]) == r":gray-badge[\[4\]] :gray-badge[\[5\]]"
-    assert render.citation_chips([]) == ""
+def flag(code: FlagCode, severity: Severity, message: str = "A message.") -> Flag:
+    return Flag(code=code, severity=severity, message=message)
 
 
-def test_quote_markdown_is_a_block_quote_with_lead_in_and_chips() -> None:
-    quote = Quote(
-        text="Rituximab (375 mg/m² weekly × 4 doses)",
-        citations=["6", "4"],
-        source="g.txt",
-        section="Severe Refractory Cases",
-        context="Consider this combination approach:",
-        start=0,
-        end=10,
-        chunk_id="c",
+TENFOLD = "The question states IVIG 10 g/kg … That is 10 times larger than the guideline dose (a decimal-point slip?)."
+
+
+@pytest.mark.parametrize(
+    ("given", "kind", "title"),
+    [
+        (flag(FlagCode.DOSE_NOT_IN_SOURCE, Severity.BLOCK), "error", "Dose not in the guideline"),
+        (flag(FlagCode.DOSE_MISMATCH, Severity.WARN, TENFOLD), "error", "Tenfold dose error"),
+        (flag(FlagCode.DOSE_UNIT_MISMATCH, Severity.WARN), "error", "Dose unit mismatch"),
+        (flag(FlagCode.DOSE_MISMATCH, Severity.WARN, "The amount differs."), "warning", "Dose mismatch"),
+        (flag(FlagCode.DOSE_FREQUENCY_MISMATCH, Severity.WARN), "warning", "Dose frequency mismatch"),
+        (flag(FlagCode.DOSE_FORMAT_RISK, Severity.WARN), "warning", "Dose format risk"),
+        (flag(FlagCode.CALCULATION, Severity.INFO), "calculation", "Calculation"),
+        (flag(FlagCode.CALCULATION_REFUSED, Severity.INFO), "calculation", "No calculation"),
+        (flag(FlagCode.CALCULATION_REFUSED, Severity.WARN), "warning", "No calculation"),
+    ],
+)
+def test_alerts_by_severity(given: Flag, kind: str, title: str) -> None:
+    assert render.alert_kind(given) == kind
+    assert render.flag_title(given) == title
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("CAP guideline 2024.pdf", "CAP-guideline-2024.pdf"),
+        ("../../etc/evil.md", "evil.md"),
+        ("..\\..\\windows.TXT", "windows.txt"),
+        ("notes.html", "notes.html"),
+        ("run.sh", None),
+        (".md", None),
+        ("no-extension", None),
+    ],
+)
+def test_upload_names_are_sanitised(name: str, expected: str | None) -> None:
+    assert render.safe_upload_name(name) == expected
+
+
+def test_upload_never_overwrites_or_escapes_the_folder(tmp_path: Path) -> None:
+    saved = library.save_upload(tmp_path, "../new guide.md", b"# New\n\nText.\n")
+    assert saved == tmp_path.resolve() / "new-guide.md" and saved.read_bytes() == b"# New\n\nText.\n"
+    for name, data, reason in [
+        ("new guide.md", b"other", "already exists"),
+        ("big.md", b"x" * (render.MAX_UPLOAD_MB * 1024 * 1024 + 1), "larger than"),
+        ("empty.txt", b"  \n", "empty"),
+        ("tool.exe", b"MZ", "only"),
+    ]:
+        with pytest.raises(library.UploadRefused, match=reason):
+            library.save_upload(tmp_path, name, data)
+    assert saved.read_bytes() == b"# New\n\nText.\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new-guide.md"]
+
+
+def test_examples_come_from_the_guidelines_not_a_fixed_list() -> None:
+    outline = render.GuidelineOutline(
+        title="Community-acquired pneumonia in adults",
+        sections=("Community-acquired pneumonia in adults", "Antibiotic Treatment", "References"),
+        statements=("Offer amoxicillin 500 mg three times a day [1].", "Clarithromycin 500 mg twice a day."),
     )
-    lines = render.quote_markdown(quote).split("\n")
-    assert all(line.startswith(">") for line in lines)
-    assert plain(lines[0]) == "> *Consider this combination approach:*"
-    assert lines[-1].endswith(render.citation_chips(["6", "4"]))
-    assert plain(lines[-1]).startswith("> " + quote.text)
-    assert render.quote_location(quote) == "Severe Refractory Cases · g.txt"
-    from_pdf = quote.model_copy(update={"source": "g.pdf", "page": 12, "page_label": "10", "offsets": "canonical"})
-    assert render.quote_location(from_pdf) == "Severe Refractory Cases · g.pdf · p. 10"
-    assert render.quote_location(from_pdf.model_copy(update={"page_label": None})).endswith("p. 12")
+    assert render.example_questions([outline]) == [
+        "What dose of amoxicillin is recommended?",
+        "What dose of clarithromycin is recommended?",
+        "What does Community-acquired pneumonia in adults say about antibiotic treatment?",
+    ]
+    assert render.example_questions([render.GuidelineOutline("Sepsis", (), ())]) == ["What does Sepsis recommend?"]
 
 
-def test_section_markdown_highlights_the_quote_inside_its_whole_section(assistant) -> None:
+def test_section_segments_highlight_the_quotes_inside_their_whole_section(assistant) -> None:
     answer = assistant.ask(DOSE_QUESTION)
     quote = answer.quotes[0]
     document = assistant.document(quote.source)
     section = render.find_section(document, quote)
     assert section is not None and section.title == quote.section
-
-    shown = render.section_markdown(document, quote)
-    highlights = re.findall(r":orange-background\[\*\*(.+?)\*\*\]", shown)
-    assert [plain(h) for h in highlights] == [quote.text]
-    visible = plain(re.sub(r":orange-background\[\*\*(.+?)\*\*\]", r"\1", shown)).replace("**", "")
-    for line in document.raw[section.start : section.end].strip().split("\n"):
-        assert line.strip() in visible
-
-
-def test_section_markdown_does_not_highlight_text_that_moved(assistant) -> None:
-    quote = assistant.ask(DOSE_QUESTION).quotes[0]
+    pieces = render.section_segments(document, [quote])
+    assert [text for text, marked in pieces if marked] == [quote.text]
+    assert " ".join(text for text, _ in pieces).split() == document.raw[section.start : section.end].split()
     moved = quote.model_copy(update={"start": quote.start + 1, "end": quote.end + 1})
-    shown = render.section_markdown(assistant.document(quote.source), moved)
-    assert shown and "orange-background" not in shown
+    assert not [text for text, marked in render.section_segments(document, [moved]) if marked]
 
 
-def test_dose_rows_list_every_dose_with_its_citations(assistant) -> None:
+def test_dose_rows_carry_guideline_section_and_page(assistant) -> None:
     answer = assistant.ask(DOSE_QUESTION)
     assert answer.doses
     rows = render.dose_rows(answer)
     assert [tuple(row) for row in rows] == [render.DOSE_COLUMNS] * len(answer.doses)
+    direct = answer.quotes[0]
     for row, dose in zip(rows, answer.doses, strict=True):
         assert plain(row["Dose"]) == dose.text
         assert plain(row["Citations"]) == " ".join(f"[{label}]" for label in dose.citations)
+        assert plain(row["Guideline"]) == direct.title and plain(row["Section"]) == direct.section
+        assert row["Page"] == "—"
 
 
-def test_conversation_exports_round_trip_and_escape_user_text(assistant) -> None:
-    answers = [assistant.ask(DOSE_QUESTION), assistant.ask(OFF_TOPIC), assistant.ask("<b>x</b> **IVIG** dose?")]
-    restored = [Answer.model_validate(item) for item in json.loads(render.conversation_json(answers))]
-    assert restored == answers
-
-    markdown = render.conversation_markdown(answers, ["ivig-in-aiha.txt"])
-    assert "## 3. " + render.escape_markdown("<b>x</b> **IVIG** dose?") in markdown
-    assert "<b>" not in markdown
-    assert render.ABSTAIN_TITLE in markdown
+def test_markdown_export_reads_cleanly(assistant) -> None:
+    answers = [assistant.ask(DOSE_QUESTION), assistant.ask(OFF_TOPIC), assistant.ask("<b>x</b> IVIG (dose)?")]
+    markdown = render.conversation_markdown(answers, ["IVIG in Autoimmune Hemolytic Anemia (ivig-in-aiha.txt)"])
+    assert "\\" not in markdown, "no backslash escapes"
+    assert "## 3. <b>x</b> IVIG (dose)?" in markdown and render.ABSTAIN_TITLE in markdown
     for quote in answers[0].quotes:
-        assert render.escape_markdown(quote.text) in markdown
-    assert "| Drug | Dose | Schedule | Route | Citations |" in markdown
+        if not present.is_bare_lead_in(quote):
+            assert f"> {quote.text}" in markdown
+        assert quote.title and quote.section and f"{quote.title} — {quote.section}" in markdown
+    assert "| " + " | ".join(render.DOSE_COLUMNS) + " |" in markdown
 
 
 # --------------------------------------------------------------------------- the page
@@ -157,13 +236,44 @@ def point_app_at(monkeypatch: pytest.MonkeyPatch, corpus: Path, index: Path) -> 
     monkeypatch.setenv("GUIDELINE_ASSISTANT_INDEX_DIR", str(index))
 
 
+def open_app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch, settings, assistant) -> AppTest:
     """The page over the session's corpus and index (already built by the ``assistant`` fixture)."""
     point_app_at(monkeypatch, settings.corpus_dir, settings.index_dir)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app()
+
+
+@pytest.fixture(scope="module")
+def library_dirs(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Path, Path]:
+    """A generated two-guideline library (pneumonia, UTI) with its index built once for the module."""
+    from assistant import Assistant
+    from assistant.settings import Settings
+
+    root = tmp_path_factory.mktemp("library")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "pneumonia.md").write_text(PNEUMONIA, encoding="utf-8")
+    (corpus / "uti.md").write_text(UTI, encoding="utf-8")
+    Assistant.build(Settings(corpus_dir=corpus, index_dir=root / "index"))
+    return corpus, root / "index"
+
+
+@pytest.fixture
+def library_app(monkeypatch: pytest.MonkeyPatch, library_dirs, tmp_path: Path) -> tuple[AppTest, Any]:
+    """The page over a private copy of the generated library, and an Assistant over the same copy."""
+    from assistant import Assistant
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(library_dirs[0], corpus)
+    shutil.copytree(library_dirs[1], index)
+    point_app_at(monkeypatch, corpus, index)
+    return open_app(), Assistant.load(corpus, index)
 
 
 def ask(at: AppTest, question: str) -> AppTest:
@@ -179,50 +289,118 @@ def last_reply(at: AppTest):
 
 
 def assert_shows(at: AppTest, expected: Answer) -> None:
-    """The last reply shows exactly the expected quotes, in order, with their citation labels."""
+    """The last reply: the direct answer first and marked, then each group under its heading, in order."""
     reply = last_reply(at)
-    shown = [element.value for element in reply.markdown if element.value.startswith(">")]
-    assert shown == [render.quote_markdown(quote) for quote in expected.quotes]
-    for markdown, quote in zip(shown, expected.quotes, strict=True):
-        assert quote.text in plain(markdown)
-        for label in quote.citations:
-            assert f"[{label}]" in plain(markdown)
-    assert len(reply.expander) == len(expected.quotes)
+    direct, groups = present.split_direct(expected.quotes)
+    wanted: list[str] = []
+    if direct is not None:
+        wanted += [present.quote_location(direct), *([direct.context] if direct.context else []), direct.text]
+    for group in groups:
+        wanted.append(present.group_heading(group))
+        for quote in group.quotes:
+            wanted += [*([quote.context] if quote.context else []), quote.text]
+    answer_part = [value for value in texts(reply, inside=False) if value in wanted]
+    assert answer_part == wanted
+    nodes = list(walk(reply))
+    if direct is not None:
+        marker = next(i for i, (kind, _, value) in enumerate(nodes) if render.DIRECT_LABEL in value)
+        first_text = next(value for kind, _, value in nodes[marker:] if kind == "text")
+        assert first_text == present.quote_location(direct)
+        assert any(key and key.startswith("ga-quote-d-") for _, key, _ in nodes), "the direct answer is styled apart"
+    popovers = [value for kind, _, value in nodes if kind == "popover"]
+    assert [plain(p) for p in popovers] == [
+        f"[{label}]"
+        for q in [*([direct] if direct else []), *(q for g in groups for q in g.quotes)]
+        for label in q.citations
+    ]
+    sections = {(q.source, q.section) for q in expected.quotes if not present.is_bare_lead_in(q) or q.direct}
+    assert len(reply.expander) == len(sections), "one whole-section view per section"
     assert len(reply.table) == (1 if expected.doses else 0)
 
 
-def test_page_starts_with_chat_input_and_index_status_in_the_sidebar(app: AppTest, assistant) -> None:
+def test_empty_page_explains_and_offers_examples_from_the_corpus(app: AppTest, assistant) -> None:
+    assert render.EXPLANATION in [element.value for element in app.main.markdown]
+    examples = [button.label for button in app.main.button]
+    assert 3 <= len(examples) <= 4 and all(label.endswith("?") for label in examples)
+    assert any("IVIG" in label for label in examples)
     manifest = assistant.manifest
-    sidebar = " ".join(element.value for element in app.sidebar.markdown)
-    assert f"{manifest.n_chunks} chunks" in sidebar
-    assert manifest.model in plain(sidebar)
-    assert "up to date" in sidebar
-    for source in manifest.corpus:
-        assert render.escape_markdown(source) in sidebar
-    assert render.DISCLAIMER in [element.value for element in app.sidebar.info]
-    assert [button.label for button in app.sidebar.button if button.label in render.EXAMPLE_QUESTIONS] == list(
-        render.EXAMPLE_QUESTIONS
-    )
-    assert any(button.label == "Rebuild index" for button in app.sidebar.button)
-    assert app.sidebar.slider[0].value == assistant.settings.k
-    assert [button.label for button in app.download_button] == [
-        "Download conversation (JSON)",
-        "Download conversation (Markdown)",
-    ]
-    assert not app.chat_input[0].proto.disabled
-    assert not app.error and not app.chat_message
+    assert f"{manifest.n_chunks} statements" in app.main.caption[0].value, "index status sits below the title"
+    assert "chunk" not in " ".join(e.value for e in [*app.caption, *app.markdown]).lower()
+    advanced = next(expander for expander in app.sidebar.expander if expander.label == "Advanced")
+    assert advanced.slider[0].value == assistant.settings.k and "(k)" in advanced.slider[0].label
+    assert any(button.label == "Rebuild index" for button in advanced.button)
+    assert "up to date" in " ".join(element.value for element in advanced.markdown)
+    assert not app.chat_input[0].proto.disabled and not app.error and not app.chat_message
 
 
-def test_question_shows_the_same_quotes_and_citations_as_assistant_ask(app: AppTest, assistant) -> None:
+def test_question_shows_the_direct_answer_first_then_grouped_support(app: AppTest, assistant) -> None:
     expected = assistant.ask(DOSE_QUESTION)
+    assert expected.quotes[0].direct
     ask(app, DOSE_QUESTION)
     user, reply = list(app.chat_message)
     assert user.name == "user" and plain(user.markdown[0].value) == DOSE_QUESTION
     assert_shows(app, expected)
-    assert plain(reply.markdown[0].value) == render.lead_line(expected)
-    highlighted = reply.expander[0].markdown[0].value
-    assert render.escape_markdown(expected.quotes[0].text) in highlighted and "orange-background" in highlighted
+    highlighted = [value for kind, key, value in walk(reply.expander[0]) if kind == "text"]
+    assert expected.quotes[0].text in highlighted
     assert not reply.error and not reply.warning
+
+
+@pytest.mark.parametrize(
+    ("flags", "element", "absent"),
+    [
+        (
+            [flag(FlagCode.DOSE_NOT_IN_SOURCE, Severity.BLOCK, "A summary stated 10 g/kg.")],
+            "error",
+            ("warning", "info"),
+        ),
+        ([flag(FlagCode.DOSE_MISMATCH, Severity.WARN, TENFOLD)], "error", ("warning", "info")),
+        (
+            [flag(FlagCode.DOSE_UNIT_MISMATCH, Severity.WARN, "The units differ (mg vs g).")],
+            "error",
+            ("warning", "info"),
+        ),
+        (
+            [flag(FlagCode.DOSE_FREQUENCY_MISMATCH, Severity.WARN, "The frequency differs.")],
+            "warning",
+            ("error", "info"),
+        ),
+        (
+            [flag(FlagCode.CALCULATION, Severity.INFO, "1 g/kg × 70 kg = 70 g. Check this arithmetic.")],
+            "calculation",
+            ("error", "warning", "info"),
+        ),
+    ],
+    ids=["block", "tenfold", "unit", "frequency", "calculation"],
+)
+def test_each_alert_appears_once_in_its_own_style(app: AppTest, assistant, flags, element, absent) -> None:
+    base = assistant.ask(DOSE_QUESTION)
+    status = GuardrailStatus.BLOCK if flags[0].severity is Severity.BLOCK else GuardrailStatus.WARN
+    notes = [f.message for f in flags]  # the guardrail also lists its messages as notes
+    crafted = base.model_copy(update={"guardrail": Guardrail(status=status, flags=flags), "notes": notes})
+    app.session_state["turns"] = [FakeTurn(DOSE_QUESTION, answer=crafted)]
+    app.run()
+    reply = last_reply(app)
+    message = flags[0].message
+    assert texts(reply).count(message) == 1, "shown exactly once"
+    assert not any(message in plain(e.value) for e in [*reply.markdown, *reply.caption, *reply.error, *reply.warning])
+    if element == "calculation":
+        assert any(key and key.startswith("ga-calc-") for _, key, _ in walk(reply))
+    else:
+        boxes = getattr(reply, element)
+        assert [plain(box.value) for box in boxes] == [f"**{render.flag_title(flags[0])}**"]
+    for other in absent:
+        assert not getattr(reply, other)
+    assert_shows(app, crafted)
+
+
+def test_real_tenfold_question_is_red_and_calculation_is_neutral(app: AppTest, assistant) -> None:
+    ask(app, MISMATCH)
+    reply = last_reply(app)
+    assert [plain(e.value) for e in reply.error] == ["**Tenfold dose error**"] and not reply.warning
+    ask(app, "How much IVIG for a 70 kg patient?")
+    reply = last_reply(app)
+    assert not reply.info and not reply.warning and not reply.error
+    assert any("70 kg = 70 g" in value for value in texts(reply))
 
 
 def test_off_topic_question_shows_a_calm_abstention(app: AppTest, assistant) -> None:
@@ -233,57 +411,32 @@ def test_off_topic_question_shows_a_calm_abstention(app: AppTest, assistant) -> 
     assert not reply.error and not reply.warning and not reply.expander
 
 
-def test_dose_mismatch_question_shows_the_guardrail_warning(app: AppTest, assistant) -> None:
-    expected = assistant.ask(MISMATCH)
-    warnings = [flag for flag in expected.guardrail.flags if flag.severity is Severity.WARN]
-    assert warnings, "the guardrail must flag a tenfold dose in the question"
-    ask(app, MISMATCH)
-    reply = last_reply(app)
-    assert [plain(w.value) for w in reply.warning] == [plain(render.flag_markdown(flag)) for flag in warnings]
-    assert "Dose mismatch" in reply.warning[0].value
-    assert_shows(app, expected)
-
-
-def test_block_flags_are_errors_and_the_quotes_stay(app: AppTest, assistant) -> None:
-    base = assistant.ask(DOSE_QUESTION)
-    flag = Flag(code=FlagCode.DOSE_NOT_IN_SOURCE, severity=Severity.BLOCK, message="A summary stated 10 g/kg.")
-    blocked = base.model_copy(
-        update={"guardrail": Guardrail(status=GuardrailStatus.BLOCK, flags=[flag]), "summary_withheld": True}
-    )
-    app.session_state["turns"] = [FakeTurn(DOSE_QUESTION, answer=blocked)]
-    app.run()
-    reply = last_reply(app)
-    assert render.flag_markdown(flag) in [error.value for error in reply.error]
-    assert any("withheld" in error.value for error in reply.error)
-    assert_shows(app, base)
-
-
-def test_example_question_button_asks_it(app: AppTest, assistant) -> None:
-    example = render.EXAMPLE_QUESTIONS[0]
-    next(button for button in app.sidebar.button if button.label == example).click().run()
+def test_example_button_asks_it_and_the_welcome_makes_way(app: AppTest, assistant) -> None:
+    example = app.main.button[0].label
+    app.main.button[0].click().run()
     assert not app.exception
     user, _ = list(app.chat_message)
     assert plain(user.markdown[0].value) == example
     assert_shows(app, assistant.ask(example))
-    shown = [button.label for button in app.sidebar.button]
-    assert all(question in shown for question in render.EXAMPLE_QUESTIONS), "every example stays on the page"
+    assert render.EXPLANATION not in [element.value for element in app.main.markdown]
 
 
-def test_every_example_question_is_answered(assistant) -> None:
-    for example in render.EXAMPLE_QUESTIONS:
-        assert not assistant.ask(example).abstained, example
-
-
-def test_conversation_is_kept_for_the_session(app: AppTest, assistant) -> None:
+def test_follow_up_is_answered_in_the_conversation_and_new_conversation_clears_it(app: AppTest, assistant) -> None:
+    conversation = assistant.new_conversation()
+    assistant.ask(DOSE_QUESTION, conversation=conversation)
+    expected = assistant.ask("and in children?", conversation=conversation)
+    assert expected.asked_as
     ask(app, DOSE_QUESTION)
-    ask(app, OFF_TOPIC)
-    assert [message.name for message in app.chat_message] == ["user", "assistant"] * 2
-    assert [turn.question for turn in app.session_state["turns"]] == [DOSE_QUESTION, OFF_TOPIC]
-    assert all(not button.proto.disabled for button in app.download_button)
-    assert_shows(app, assistant.ask(OFF_TOPIC))
+    ask(app, "and in children?")
+    reply = last_reply(app)
+    assert [c.value for c in reply.caption][0] == "Answered as:" and texts(reply)[0] == expected.asked_as
+    next(button for button in app.sidebar.button if button.label == "New conversation").click().run()
+    assert not app.chat_message and app.session_state["turns"] == []
+    ask(app, "and in children?")
+    assert "Answered as:" not in [c.value for c in last_reply(app).caption]
 
 
-def test_k_from_the_sidebar_reaches_the_assistant(app: AppTest, assistant) -> None:
+def test_k_in_advanced_reaches_the_assistant(app: AppTest, assistant) -> None:
     app.sidebar.slider[0].set_value(1).run()
     ask(app, DOSE_QUESTION)
     assert_shows(app, assistant.ask(DOSE_QUESTION, k=1))
@@ -301,9 +454,88 @@ def test_user_markup_is_shown_literally(app: AppTest) -> None:
     question = "<script>alert(1)</script> **bold** :smile: $x$ IVIG dose?"
     ask(app, question)
     user = list(app.chat_message)[0]
-    assert user.markdown[0].value == render.escape_markdown(question)
     assert plain(user.markdown[0].value) == question
     assert all("script" not in element.value for element in app.html)
+
+
+# --------------------------------------------------------------------------- the library
+
+
+def test_examples_come_from_a_pneumonia_library(library_app) -> None:
+    at, assistant = library_app
+    examples = [button.label for button in at.main.button]
+    assert examples[:2] == ["What dose of amoxicillin is recommended?", "What dose of clarithromycin is recommended?"]
+    assert not any("IVIG" in example or "AIHA" in example for example in examples)
+    for example in examples:
+        assert not assistant.ask(example).abstained, example
+
+
+def test_two_guideline_answer_says_so_and_filter_restricts_sources(library_app) -> None:
+    at, assistant = library_app
+    question = "Which antibiotic is offered for 5 days or 3 days?"
+    expected = assistant.ask(question)
+    assert {q.source for q in expected.quotes} == {"pneumonia.md", "uti.md"}
+    ask(at, question)
+    reply = last_reply(at)
+    assert "From 2 guidelines: Lower urinary tract infection in women; Community-acquired pneumonia in adults" in texts(
+        reply
+    )
+    assert_shows(at, expected)
+
+    search = at.sidebar.text_input[0]
+    search.set_value("pneumonia").run()
+    assert at.sidebar.multiselect[0].options == ["Community-acquired pneumonia in adults"]
+    at.sidebar.multiselect[0].set_value(["pneumonia.md"]).run()
+    ask(at, question)
+    restricted = at.session_state["turns"][-1].answer
+    assert restricted.documents == ["pneumonia.md"] and {q.source for q in restricted.quotes} == {"pneumonia.md"}
+    assert_shows(at, restricted)
+
+
+def test_citation_chips_open_their_reference(library_app) -> None:
+    at, _ = library_app
+    ask(at, "What dose of amoxicillin is recommended?")
+    reply = last_reply(at)
+    popover = next(node for node in reply if getattr(node, "type", "") == "popover")
+    assert plain(popover.proto.popover.label) == "[1]"
+    assert texts(popover) == ["[1] Smith J. Amoxicillin dosing in community-acquired pneumonia. Lancet. 2019."]
+    assert (
+        "For adults with low-severity community-acquired pneumonia, offer amoxicillin 500 mg three times a day for 5 days [1]."
+        in texts(reply)
+    )
+
+
+def test_a_url_and_shortcodes_in_a_guideline_are_shown_as_text(library_app) -> None:
+    at, _ = library_app
+    ask(at, "Which leaflet should adults with pneumonia be given?")
+    reply = last_reply(at)
+    statement = next(value for value in texts(reply) if URL in value)
+    assert ":material/home:" in statement and ":red[stop]" in statement and "www.example.org" in statement
+    markdown = " ".join(e.value for e in [*reply.markdown, *reply.caption, *reply.info, *reply.warning, *reply.error])
+    assert "example" not in markdown and "material/home" not in markdown
+
+
+def test_upload_adds_a_guideline_and_updates_the_index(library_app) -> None:
+    at, _ = library_app
+    from assistant.settings import Settings
+
+    corpus = Settings().corpus_dir  # the private copy the page was pointed at
+    text = "# Sepsis in adults\n\n## Fluids\n\nGive a 500 mL crystalloid bolus over 15 minutes to adults with sepsis [1].\n"
+    at.sidebar.file_uploader[0].set_value(("Sepsis guide (2024).md", text.encode(), "text/markdown")).run()
+    assert not at.exception and not at.sidebar.error
+    assert (corpus / "Sepsis-guide-2024.md").read_text() == text
+    assert any("Added Sepsis" in plain(s.value) for s in at.sidebar.success)
+    assert "Sepsis in adults" in at.sidebar.multiselect[0].options or any(
+        "Sepsis in adults" in value for value in texts(at.sidebar)
+    )
+    ask(at, "What fluid bolus is given in sepsis?")
+    assert any("500 mL crystalloid bolus" in value for value in texts(last_reply(at)))
+
+    at.sidebar.file_uploader[0].set_value(("Sepsis guide (2024).md", b"# Other\n\nText.\n", "text/markdown")).run()
+    assert [plain(e.value) for e in at.sidebar.error] == [
+        "Sepsis-guide-2024.md: a guideline with this name already exists; rename the file to add it."
+    ]
+    assert (corpus / "Sepsis-guide-2024.md").read_text() == text
 
 
 # --------------------------------------------------------------------------- bad states
@@ -316,47 +548,37 @@ def copy_of_session(settings, tmp_path: Path) -> tuple[Path, Path]:
     return corpus, index
 
 
-def test_existing_index_is_loaded_not_rebuilt(monkeypatch, tmp_path, settings, assistant) -> None:
-    corpus, index = copy_of_session(settings, tmp_path)
-    before = (index / "manifest.json").read_text()
-    point_app_at(monkeypatch, corpus, index)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    assert not at.exception and not at.error
-    assert (index / "manifest.json").read_text() == before
-    assert [status.label for status in at.status] == [f"Index ready: {assistant.manifest.n_chunks} passages"]
-
-
 def test_first_start_builds_index_and_reports_bad_file(monkeypatch, tmp_path, settings, assistant) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(settings.corpus_dir, corpus)
     (corpus / "broken.txt").write_bytes(b"Prednisone \xff\xfe 1 mg/kg.\n")
     point_app_at(monkeypatch, corpus, tmp_path / "index")
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    assert not at.exception and not at.error
+    at = open_app()
+    assert not at.error
     assert (tmp_path / "index" / "manifest.json").is_file()
     assert at.status[0].state == "complete" and at.status[0].label.startswith("Index ready")
+    assert at.status[0].label.endswith("statements")
     assert at.status[0].get("progress"), "the build shows its progress"
     assert any("broken.txt: is not valid UTF-8" in plain(warning.value) for warning in at.sidebar.warning)
     ask(at, DOSE_QUESTION)
     assert_shows(at, assistant.ask(DOSE_QUESTION))
 
 
-def test_stale_index_is_shown_and_rebuilt_from_the_sidebar(monkeypatch, tmp_path, settings) -> None:
+def test_stale_index_is_shown_and_rebuilt_from_advanced(monkeypatch, tmp_path, settings) -> None:
     corpus, index = copy_of_session(settings, tmp_path)
     point_app_at(monkeypatch, corpus, index)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at = open_app()
     guideline = next(corpus.glob("*.txt"))
     guideline.chmod(0o644)
     guideline.write_text(guideline.read_text() + "\nAzathioprine may be used as a steroid-sparing agent. 7\n")
     at.run()
     assert "stale" in " ".join(element.value for element in at.sidebar.markdown)
-    assert any(guideline.name in plain(caption.value) for caption in at.sidebar.caption)
-
+    assert "not up to date" in at.main.caption[0].value
     next(button for button in at.sidebar.button if button.label == "Rebuild index").click().run()
     assert not at.exception and not at.error
     assert "up to date" in " ".join(element.value for element in at.sidebar.markdown)
     ask(at, "Can azathioprine be used as a steroid-sparing agent?")
-    assert any("Azathioprine may be used" in element.value for element in last_reply(at).markdown)
+    assert any("Azathioprine may be used" in value for value in texts(last_reply(at)))
 
 
 @pytest.mark.parametrize(
@@ -373,21 +595,9 @@ def test_unusable_corpus_is_shown_not_crashed_on(monkeypatch, tmp_path, files, m
     for name, content in files.items():
         (corpus / name).write_bytes(content)
     point_app_at(monkeypatch, corpus, tmp_path / "index")
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    assert not at.exception
+    at = open_app()
     assert any(message in error.value for error in at.main.error)
     assert at.chat_input[0].proto.disabled
-
-
-def test_missing_corpus_folder_is_shown_and_a_rebuild_says_why_it_fails(monkeypatch, tmp_path) -> None:
-    point_app_at(monkeypatch, tmp_path / "nowhere", tmp_path / "index")
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    assert not at.exception
-    assert any("does not exist" in error.value for error in at.main.error)
-
-    next(button for button in at.sidebar.button if button.label == "Rebuild index").click().run()
-    assert not at.exception
-    assert any("does not exist" in error.value for error in at.sidebar.error)
 
 
 def test_corrupt_index_is_shown_with_a_rebuild_button_that_fixes_it(monkeypatch, tmp_path, settings, assistant) -> None:
@@ -395,14 +605,11 @@ def test_corrupt_index_is_shown_with_a_rebuild_button_that_fixes_it(monkeypatch,
     faiss_file = index / "index.faiss"
     faiss_file.write_bytes(faiss_file.read_bytes()[:100])
     point_app_at(monkeypatch, corpus, index)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    assert not at.exception
+    at = open_app()
     assert any("index.faiss" in plain(error.value) for error in at.main.error)
     assert at.chat_input[0].proto.disabled
-
     next(button for button in at.main.button if button.label == "Rebuild index").click().run()
     assert not at.exception and not at.main.error
-    assert "up to date" in " ".join(element.value for element in at.sidebar.markdown)
     ask(at, DOSE_QUESTION)
     assert_shows(at, assistant.ask(DOSE_QUESTION))
 

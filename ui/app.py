@@ -1,10 +1,12 @@
 """The chat page: ``streamlit run ui/app.py`` (the README's ``make run``).
 
 It answers through the same :class:`~assistant.Assistant` as the CLI and holds
-no retrieval or dose logic of its own. Guideline and user text reach the page
-only through ``ui.render.escape_markdown``; nothing is rendered as HTML.
+no retrieval or dose logic of its own: ``ui.answer_view`` renders the structured
+answer, ``ui.library`` chooses and adds guidelines. Guideline text is shown with
+``st.text``; nothing is rendered as HTML but the page's constant style sheet.
 The corpus and index folders come from ``Settings()``, so the environment
-variables GUIDELINE_ASSISTANT_CORPUS_DIR / GUIDELINE_ASSISTANT_INDEX_DIR apply.
+variables GUIDELINE_ASSISTANT_CORPUS_DIR / GUIDELINE_ASSISTANT_INDEX_DIR apply
+(``make run CORPUS=...`` sets the first).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -27,10 +29,11 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from assistant import Assistant  # noqa: E402
-from assistant.answer import ABSTAIN_MESSAGE, Answer, Severity  # noqa: E402
+from assistant.answer import Answer  # noqa: E402
 from assistant.errors import AssistantError, IndexCorrupt, InputError, SettingsError  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from ui import render  # noqa: E402
+from ui import library, render  # noqa: E402
+from ui.answer_view import show_answer  # noqa: E402
 
 
 @dataclass
@@ -82,14 +85,14 @@ def load_assistant(settings: Settings) -> Assistant:
                     notify=lambda message: box.write(render.escape_markdown(message)),
                 )
                 manifest = pool[_key(settings)].manifest
-                box.update(label=f"Index ready: {manifest.n_chunks} passages", state="complete", expanded=False)
+                box.update(label=f"Index ready: {manifest.n_chunks} statements", state="complete", expanded=False)
         return pool[_key(settings)]
 
 
-def rebuild_index(settings: Settings) -> bool:
-    """Rebuild the index from the corpus (also the way out of a corrupt index); False if it failed."""
+def rebuild_index(settings: Settings, label: str = "Updating the search index…") -> bool:
+    """Update the index from the corpus (changed files only; also the way out of a corrupt index)."""
     pool, lock = _assistants()
-    with st.status("Rebuilding the search index…", expanded=True) as box:
+    with st.status(label, expanded=True) as box:
         try:
             with lock:
                 current = pool.get(_key(settings))
@@ -98,18 +101,20 @@ def rebuild_index(settings: Settings) -> bool:
                 else:
                     Assistant.build(settings, _progress_bar())
         except AssistantError as exc:
-            box.update(label="The index could not be rebuilt", state="error", expanded=True)
+            box.update(label="The index could not be updated", state="error", expanded=True)
             st.error(render.escape_markdown(str(exc)))
             return False
-        box.update(label="Index rebuilt", state="complete", expanded=False)
+        box.update(label="Index updated", state="complete", expanded=False)
     return True
 
 
-def ask(assistant: Assistant, question: str, k: int) -> Turn:
+def ask(assistant: Assistant, question: str, k: int, documents: list[str]) -> Turn:
+    """One question through the Assistant, in this session's conversation and guideline choice."""
     try:
-        return Turn(question, answer=assistant.ask(question, k=k))
+        answer = assistant.ask(question, k=k, documents=documents or None, conversation=st.session_state.conversation)
     except InputError as exc:
         return Turn(question, error=str(exc))
+    return Turn(question, answer=answer)
 
 
 # --------------------------------------------------------------------------- views
@@ -118,69 +123,28 @@ def ask(assistant: Assistant, question: str, k: int) -> Turn:
 def show_index_status(status: IndexStatus) -> None:
     manifest = status.manifest
     if manifest is not None:
-        st.markdown("**Guideline documents**")
-        st.markdown("\n".join(f"- {render.escape_markdown(name)}" for name in sorted(manifest.corpus)) or "none")
-        for problem in manifest.problems:
-            st.warning(f"Skipped: {render.escape_markdown(problem)}", icon=":material/warning:")
-        st.markdown("**Search index**")
         built = manifest.created_at.replace("T", " ").replace("+00:00", " UTC")
-        st.markdown(
-            f"{manifest.n_chunks} chunks · {manifest.n_documents} document(s)  \n"
+        st.caption(
+            f"{manifest.n_chunks} statements · {manifest.n_documents} guideline(s)  \n"
             f"Model: {render.escape_markdown(manifest.model)}  \nBuilt: {render.escape_markdown(built)}"
         )
     if status.up_to_date:
-        st.markdown(":green-badge[:material/check: up to date]")
+        st.markdown(":green-badge[:material/check: Index up to date]")
     elif status.manifest is not None and status.exists:
-        st.markdown(":orange-badge[:material/update: stale]")
+        st.markdown(":orange-badge[:material/update: Index stale]")
         st.caption(render.escape_markdown(status.reason))
     else:
         st.error(render.escape_markdown(status.reason), icon=":material/error:")
 
 
-def show_answer(answer: Answer, assistant: Assistant | None) -> None:
-    """Flags first (they matter most), then the lead line, quotes with context, and the dose table."""
-    alerts = {
-        Severity.BLOCK: (st.error, ":material/dangerous:"),
-        Severity.WARN: (st.warning, ":material/warning:"),
-        Severity.INFO: (st.info, ":material/info:"),
-    }
-    for flag in sorted(answer.guardrail.flags, key=render.severity_rank):
-        alert, icon = alerts[flag.severity]
-        alert(render.flag_markdown(flag), icon=icon)
-    if answer.abstained or not answer.quotes:
-        st.info(
-            f"**{render.ABSTAIN_TITLE}.** {render.escape_markdown(answer.lead or ABSTAIN_MESSAGE)} "
-            "Try the terms the guideline uses, or check the documents listed in the sidebar.",
-            icon=":material/menu_book:",
-        )
-        return
-    if answer.summary_withheld:
-        st.error(render.WITHHELD_NOTICE)
-    st.markdown(render.escape_markdown(render.lead_line(answer)))
-    for quote in answer.quotes:
-        st.markdown(render.quote_markdown(quote))
-        st.caption(render.escape_markdown(render.quote_location(quote)))
-        with st.expander(f"Whole section: {render.escape_markdown(quote.section or quote.source)}"):
-            try:
-                context = render.section_markdown(assistant.document(quote.source), quote) if assistant else ""
-            except AssistantError as exc:
-                context = render.escape_markdown(str(exc))
-            st.markdown(context or "The section text is not available.")
-    if answer.doses:
-        st.markdown("**Doses in the quoted statements**")
-        st.table(render.dose_rows(answer), hide_index=True)
-    citations = ", ".join(answer.citations) or "none"
-    st.caption(f"Citations: {render.escape_markdown(citations)} · {answer.timings_ms.get('total', 0):.0f} ms")
-
-
-def show_turn(turn: Turn, assistant: Assistant | None) -> None:
+def show_turn(turn: Turn, assistant: Assistant | None, number: int) -> None:
     with st.chat_message("user"):
         st.markdown(render.escape_markdown(turn.question))
     with st.chat_message("assistant"):
         if turn.error is not None:
             st.warning(render.escape_markdown(turn.error), icon=":material/edit_note:")
         elif turn.answer is not None:
-            show_answer(turn.answer, assistant)
+            show_answer(turn.answer, assistant.document if assistant else None, str(number))
 
 
 def show_problem(problem: AssistantError, settings: Settings) -> None:
@@ -197,6 +161,43 @@ def show_problem(problem: AssistantError, settings: Settings) -> None:
         )
 
 
+def outlines(assistant: Assistant) -> list[render.GuidelineOutline]:
+    """Titles, section titles and statements of the first guidelines, for the example questions."""
+    found: list[render.GuidelineOutline] = []
+    for source in assistant.sources[:6]:
+        try:
+            document: Any = assistant.document(source)
+        except AssistantError:
+            continue
+        found.append(
+            render.GuidelineOutline(
+                title=document.title or source,
+                sections=tuple(s.title for s in document.sections if s.title),
+                statements=tuple(statement.text for statement in document.statements),
+            )
+        )
+    return found
+
+
+def _pick(question: str) -> None:
+    st.session_state.pending = question
+
+
+def show_welcome(assistant: Assistant) -> None:
+    """The empty page: what this is, and example questions taken from the indexed guidelines."""
+    st.markdown(render.EXPLANATION)
+    st.caption(render.DISCLAIMER)
+    st.markdown("**Try one of these**")
+    for number, question in enumerate(render.example_questions(outlines(assistant))):
+        st.button(question, key=f"example-{number}", on_click=_pick, args=(question,), width="stretch")
+
+
+def new_conversation() -> None:
+    """Forget this session's questions and answers, and the subject follow-ups refer back to."""
+    st.session_state.turns = []
+    st.session_state.conversation = Assistant.new_conversation()
+
+
 # --------------------------------------------------------------------------- page
 
 # A local icon file: a Material-symbol page icon makes the browser fetch it from fonts.gstatic.com.
@@ -207,49 +208,73 @@ try:
 except SettingsError as exc:
     st.error(render.escape_markdown(str(exc)), icon=":material/error:")
     st.stop()
+if "turns" not in st.session_state:
+    new_conversation()
+
+st.title("Guideline assistant")
 assistant: Assistant | None = None
 problem: AssistantError | None = None
 try:
     assistant = load_assistant(settings)
 except AssistantError as exc:
     problem = exc
+status = Assistant.index_status(settings)
+st.caption(
+    render.status_line(
+        status.manifest.n_chunks if status.manifest else 0,
+        status.manifest.n_documents if status.manifest else 0,
+        status.up_to_date,
+    )
+)
 
 with st.sidebar:
-    st.header("Guideline assistant")
-    st.info(render.DISCLAIMER, icon=":material/info:")
-    show_index_status(Assistant.index_status(settings))
-    if st.button("Rebuild index", key="rebuild_sidebar", icon=":material/refresh:") and rebuild_index(settings):
-        st.rerun()
+    st.header("Library")
+    st.caption(f"Guideline folder: {render.escape_markdown(str(settings.corpus_dir))}")
+    documents = Assistant.documents(settings) if status.manifest is not None else []
+    chosen = library.choose_guidelines(documents)
+    with st.expander(f"{len(documents)} guideline(s) in the library", icon=":material/library_books:"):
+        library.show_documents(documents, status.manifest.problems if status.manifest else [])
+    library.add_guideline(settings.corpus_dir, lambda: rebuild_index(settings, "Adding the guideline to the index…"))
     st.divider()
-    k = st.slider("Passages to retrieve (k)", min_value=1, max_value=max(20, settings.k), value=settings.k, key="k")
-    st.markdown("**Example questions**")
-    clicked = [q for q in render.EXAMPLE_QUESTIONS if st.button(q, key=f"example:{q}", width="stretch")]
-    example = clicked[0] if clicked else None
-    st.divider()
+    st.button("New conversation", key="new_conversation", icon=":material/add_comment:", on_click=new_conversation)
     downloads = st.container()  # filled at the end, once this run's answer is in the conversation
+    st.divider()
+    with st.expander("Advanced", icon=":material/tune:"):
+        k = st.slider(
+            "Statements retrieved per question (k)",
+            min_value=1,
+            max_value=max(20, settings.k),
+            value=settings.k,
+            key="k",
+            help="How many statements are looked up before the best are chosen and quoted.",
+        )
+        show_index_status(status)
+        if st.button("Rebuild index", key="rebuild_sidebar", icon=":material/refresh:") and rebuild_index(settings):
+            st.rerun()
 
-if "turns" not in st.session_state:
-    st.session_state.turns = []
-
-st.title("Guideline assistant")
-st.caption("Answers are verbatim quotes from the guideline, with their citation labels and a dose check.")
 if problem is not None:
     show_problem(problem, settings)
 
-for turn in st.session_state.turns:
-    show_turn(turn, assistant)
-
+# The chat input is pinned to the bottom wherever it is called; reading it first lets the
+# welcome make way in the very run that asks the first question.
 prompt = st.chat_input(
-    "Ask a question about the guideline", max_chars=settings.max_question_chars, disabled=assistant is None
+    "Ask a question about the guidelines", max_chars=settings.max_question_chars, disabled=assistant is None
 )
-if (question := prompt or example) and assistant is not None:
-    turn = ask(assistant, question, k)
+pending = st.session_state.pop("pending", None)
+if assistant is not None and not st.session_state.turns and pending is None and not prompt:
+    show_welcome(assistant)
+
+for number, turn in enumerate(st.session_state.turns):
+    show_turn(turn, assistant, number)
+
+if (question := prompt or pending) and assistant is not None:
+    turn = ask(assistant, question, k, chosen)
     st.session_state.turns.append(turn)
-    show_turn(turn, assistant)
+    show_turn(turn, assistant, len(st.session_state.turns) - 1)
 
 with downloads:
     answers = [turn.answer for turn in st.session_state.turns if turn.answer is not None]
-    documents = sorted(assistant.manifest.corpus) if assistant else []
+    titles = [f"{d.title} ({d.source})" for d in documents]
     st.download_button(
         "Download conversation (JSON)",
         render.conversation_json(answers),
@@ -261,7 +286,7 @@ with downloads:
     )
     st.download_button(
         "Download conversation (Markdown)",
-        render.conversation_markdown(answers, documents),
+        render.conversation_markdown(answers, titles),
         file_name="conversation.md",
         mime="text/markdown",
         on_click="ignore",

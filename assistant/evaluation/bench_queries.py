@@ -25,6 +25,7 @@ import numpy as np
 
 from assistant.evaluation.bench_measure import pct
 from assistant.evaluation.bench_synthetic import synthetic_guideline
+from assistant.index.embeddings import set_thread_policy, thread_policy
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -135,10 +136,29 @@ def index_build(
     seconds = time.perf_counter() - started
     result["sample_embedding"] = {
         "statements": len(sample),
+        "build_threads": thread_policy().build_count,
         "seconds": round(seconds, 3),
         "per_second": round(len(sample) / seconds, 1) if seconds else None,
     }
+    result["sample_embedding_one_thread"] = _one_thread_rate(embedder, list(sample), settings)
     return result, vectors
+
+
+def _one_thread_rate(embedder: Any, sample: list[str], settings: Settings) -> dict[str, Any]:
+    """The same batch encoded with one thread: whether every core (the build default) pays on this machine now."""
+    policy = thread_policy()
+    set_thread_policy(policy.query, 1)
+    try:
+        started = time.perf_counter()
+        embedder.encode(sample, batch_size=settings.batch_size)
+        seconds = time.perf_counter() - started
+    finally:
+        set_thread_policy(policy.query, policy.build)
+    return {
+        "statements": len(sample),
+        "seconds": round(seconds, 3),
+        "per_second": round(len(sample) / seconds, 1) if seconds else None,
+    }
 
 
 def _build_vs_encode(

@@ -25,13 +25,13 @@ import faiss
 import numpy as np
 
 from assistant.evaluation.bench_measure import pct, rss_mib
+from assistant.index.vectors import HNSW_EF_CONSTRUCTION, HNSW_M
+from assistant.index.vectors import HNSW_EF_SEARCH as HNSW_EF_SEARCH_BUILT
 
 if TYPE_CHECKING:
     from assistant.assistant import Assistant
 
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 40
-HNSW_EF_SEARCH = (16, 64, 128)
+HNSW_EF_SEARCH = (16, 64, HNSW_EF_SEARCH_BUILT)  # the last is what an index built above the threshold uses
 
 
 def scale_test(

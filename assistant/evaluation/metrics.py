@@ -31,7 +31,15 @@ Definitions (the README repeats them):
   ``dose.forbidden_violations`` counts ``forbidden_doses`` items whose answer either
   states a dose in its own (unquoted) words or quotes a dose for a drug the question
   names; quoted doses of other drugs are allowed.
+  ``dose.false_not_specified`` counts answerable items whose facts include a dose (a
+  number with a unit, as the guardrail parses it) and whose answer nevertheless says the
+  guideline gives no dose (a ``dose_not_specified`` flag): the opposite of the guideline.
 * **Latency**: p50/p95 of the chain's own ``timings_ms.total``.
+
+**n/a.** A metric with nothing to measure (citation scores on a gold set without labels,
+abstention precision when nothing abstained, dose metrics with no dose items) is ``None``
+(JSON ``null``, shown as "n/a") rather than 0 or 1: a user's own gold file must not report a
+perfect or a failing score for something it never asked about, and an n/a gate does not fail.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -51,6 +59,10 @@ from assistant.ingest.files import read_guideline
 from assistant.ingest.files import read_source as extract_source
 
 PRIMARY_METRIC = "answer.fact_recall"
+
+# A metric value: None is "n/a", nothing in this run to measure it on.
+Metrics: TypeAlias = dict[str, float | None]
+NA = "n/a"
 
 # The ranx metrics every system is scored with; "recall@k" is filled in with the run's k.
 RANX_METRICS = ("hit_rate@1", "hit_rate@3", "hit_rate@5", "recall@k", "mrr", "ndcg@5")
@@ -77,6 +89,7 @@ METRIC_NAMES: frozenset[str] = frozenset(
         "dose.unsupported_answers",
         "dose.expected_flags_raised",
         "dose.forbidden_violations",
+        "dose.false_not_specified",
         "latency.p50_ms",
         "latency.p95_ms",
         "latency.embed_p50_ms",
@@ -94,9 +107,24 @@ def ratio(numerator: float, denominator: float, vacuous: float = 0.0) -> float:
     return float(numerator) / float(denominator) if denominator else vacuous
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile; 0.0 for no values (an empty run has no latency)."""
-    return float(np.percentile(values, q)) if values else 0.0
+def share(numerator: float, denominator: float) -> float | None:
+    """numerator / denominator, or None (n/a) when there is nothing to divide by."""
+    return float(numerator) / float(denominator) if denominator else None
+
+
+def mean(values: Sequence[float]) -> float | None:
+    """The mean, or None (n/a) for no values."""
+    return float(np.mean(values)) if values else None
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q``-th percentile; None (n/a) for no values (an empty run has no latency)."""
+    return float(np.percentile(values, q)) if values else None
+
+
+def format_metric(value: float | None, spec: str = "{:.4g}") -> str:
+    """A metric for a person: ``spec`` applied, or "n/a" when there was nothing to measure."""
+    return NA if value is None else spec.format(value)
 
 
 def contains_evidence(text: str, evidence: Iterable[str]) -> bool:
@@ -109,14 +137,17 @@ def relevant_ids(passages: Iterable[tuple[str, str]], evidence: Sequence[str]) -
     return {pid for pid, text in passages if contains_evidence(text, evidence)}
 
 
-def retrieval_scores(relevant: dict[str, set[str]], ranked: dict[str, list[str]], k: int) -> dict[str, float]:
-    """ranx scores of ranked id lists against binary relevance; queries without relevant ids are skipped."""
+def retrieval_scores(relevant: dict[str, set[str]], ranked: dict[str, list[str]], k: int) -> Metrics:
+    """ranx scores of ranked id lists against binary relevance; queries without relevant ids are skipped.
+
+    With no query that has a relevant id (a gold set without evidence) every score is None.
+    """
     from ranx import Qrels, Run, evaluate
 
     queries = [qid for qid, ids in relevant.items() if ids]
     names = [name.replace("@k", f"@{k}") for name in RANX_METRICS]
     if not queries:
-        return {name: 0.0 for name in RANX_METRICS}
+        return {name: None for name in RANX_METRICS}
     qrels = Qrels({qid: {doc: 1 for doc in relevant[qid]} for qid in queries})
     run_dict: dict[str, dict[str, float]] = {}
     for qid in queries:
@@ -129,14 +160,14 @@ def retrieval_scores(relevant: dict[str, set[str]], ranked: dict[str, list[str]]
     return {generic: float(scores[name]) for generic, name in zip(RANX_METRICS, names, strict=True)}
 
 
-def evidence_recall(evidence: dict[str, list[str]], returned: dict[str, list[str]]) -> float:
-    """Mean over items of the share of evidence strings that some returned text contains."""
+def evidence_recall(evidence: dict[str, list[str]], returned: dict[str, list[str]]) -> float | None:
+    """Mean over items of the share of evidence strings that some returned text contains (None: no evidence)."""
     shares = [
         ratio(sum(any(contains_evidence(text, [item]) for text in returned.get(qid, [])) for item in items), len(items))
         for qid, items in evidence.items()
         if items
     ]
-    return float(np.mean(shares)) if shares else 0.0
+    return mean(shares)
 
 
 def score_system(
@@ -145,13 +176,13 @@ def score_system(
     runs: dict[str, list[RetrievedText]],
     k: int,
     corpus_chars: int,
-) -> dict[str, float]:
+) -> Metrics:
     """One retrieval system's ``SYSTEM_METRICS`` (the assistant's search or a baseline) from its passages."""
     scores = retrieval_scores(relevant, {qid: [p.id for p in passages] for qid, passages in runs.items()}, k)
     scores["evidence_recall"] = evidence_recall(evidence, {qid: [p.text for p in ps] for qid, ps in runs.items()})
     chars = [sum(p.chars for p in runs.get(qid, [])) for qid in evidence]
-    scores["chars_mean"] = float(np.mean(chars)) if chars else 0.0
-    scores["chars_share"] = ratio(scores["chars_mean"], corpus_chars)
+    chars_mean = scores["chars_mean"] = mean(chars)
+    scores["chars_share"] = None if chars_mean is None else share(chars_mean, corpus_chars)
     return scores
 
 
@@ -164,8 +195,8 @@ def quoted_chars(answer: Answer) -> int:
     return sum(len(quote.text) + len(quote.context or "") for quote in answer.quotes)
 
 
-def fact_recall(items: Sequence[GoldItem], answers: dict[str, Answer]) -> float:
-    """Share of all gold facts (answerable items) found in the quoted text."""
+def fact_recall(items: Sequence[GoldItem], answers: dict[str, Answer]) -> float | None:
+    """Share of all gold facts (answerable items) found in the quoted text; None when no item lists facts."""
     found = total = 0
     for item in items:
         if item.abstain or not item.facts:
@@ -173,11 +204,15 @@ def fact_recall(items: Sequence[GoldItem], answers: dict[str, Answer]) -> float:
         text = normalize_fact(quoted_text(answers[item.id])) if item.id in answers else ""
         total += len(item.facts)
         found += sum(normalize_fact(fact) in text for fact in item.facts)
-    return ratio(found, total)
+    return share(found, total)
 
 
-def citation_scores(items: Sequence[GoldItem], answers: dict[str, Answer]) -> tuple[float, float]:
-    """Micro-averaged (recall, precision) of citation labels over answerable items that list citations."""
+def citation_scores(items: Sequence[GoldItem], answers: dict[str, Answer]) -> tuple[float | None, float | None]:
+    """Micro-averaged (recall, precision) of citation labels over answerable items that list citations.
+
+    Recall is None when no item lists labels (a gold set without citations); precision is
+    None when those items' answers cite nothing at all (recall then says what went wrong).
+    """
     hits = expected = given = 0
     for item in items:
         if item.abstain or not item.citations:
@@ -187,15 +222,15 @@ def citation_scores(items: Sequence[GoldItem], answers: dict[str, Answer]) -> tu
         hits += len(gold & cited)
         expected += len(gold)
         given += len(cited)
-    return ratio(hits, expected), ratio(hits, given)
+    return share(hits, expected), share(hits, given)
 
 
-def abstention_scores(items: Sequence[GoldItem], answers: dict[str, Answer]) -> tuple[float, float]:
-    """(precision, recall) of abstaining; precision is 1.0 when the system never abstains wrongly or at all."""
+def abstention_scores(items: Sequence[GoldItem], answers: dict[str, Answer]) -> tuple[float | None, float | None]:
+    """(precision, recall) of abstaining; precision is None when nothing abstained, recall when no item should."""
     abstained = {item.id for item in items if item.id in answers and answers[item.id].abstained}
     should = {item.id for item in items if item.abstain}
     correct = len(abstained & should)
-    return ratio(correct, len(abstained), vacuous=1.0), ratio(correct, len(should), vacuous=1.0)
+    return share(correct, len(abstained)), share(correct, len(should))
 
 
 class SourceReader:
@@ -230,10 +265,10 @@ def quote_faithful(quote: Any, read_source: Callable[..., str | None]) -> bool:
     return raw is not None and 0 <= quote.start <= quote.end <= len(raw) and raw[quote.start : quote.end] == quote.text
 
 
-def quote_fidelity(answers: Iterable[Answer], read_source: Callable[..., str | None]) -> tuple[float, int]:
-    """(share of quotes equal to the source text at their offsets, number of quotes); 1.0 when nothing is quoted."""
+def quote_fidelity(answers: Iterable[Answer], read_source: Callable[..., str | None]) -> tuple[float | None, int]:
+    """(share of quotes equal to the source text at their offsets, number of quotes); None when nothing is quoted."""
     results = [quote_faithful(quote, read_source) for answer in answers for quote in answer.quotes]
-    return ratio(sum(results), len(results), vacuous=1.0), len(results)
+    return share(sum(results), len(results)), len(results)
 
 
 # --------------------------------------------------------------------------- dose safety
@@ -274,6 +309,24 @@ def expected_flag_raised(item: GoldItem, answer: Answer) -> bool:
             if wanted in got or got in wanted:
                 return True
     return False
+
+
+def states_a_dose(text: str) -> bool:
+    """Whether a gold fact is dose-like: an amount with a unit the guardrail parses as a dose."""
+    from assistant.guardrails.doses import parse_doses
+
+    return bool(parse_doses(text))
+
+
+def false_not_specified(item: GoldItem, answer: Answer) -> bool:
+    """The answer says "no dose given" although the item's gold facts quote the guideline's dose.
+
+    Only answerable items whose facts include a dose count: for them a ``dose_not_specified``
+    flag tells the clinician the opposite of what the guideline says (issue 12's worst bug).
+    """
+    if item.abstain or not any(states_a_dose(fact) for fact in item.facts):
+        return False
+    return any(flag.code is FlagCode.DOSE_NOT_SPECIFIED for flag in answer.guardrail.flags)
 
 
 def forbidden_dose_problems(question: str, answer: Answer, facts: Sequence[str] = ()) -> list[str]:
@@ -350,6 +403,8 @@ def item_failures(
         problems.append(f"states dose(s) not in the corpus: {unsupported[item.id]}")
     if forbidden.get(item.id):
         problems.append("forbidden dose: " + "; ".join(forbidden[item.id]))
+    if false_not_specified(item, answer):
+        problems.append("says the guideline gives no dose although its facts quote one (dose_not_specified)")
     bad = [q for q in answer.quotes if not quote_faithful(q, read_source)]
     if bad:
         problems.append(f"{len(bad)} quote(s) differ from the source at their offsets")

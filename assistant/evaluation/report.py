@@ -3,6 +3,7 @@
 ``metrics.json`` for machines, ``report.md`` with the tables and every failing question,
 ``report.png`` with the main metrics per system. The same tables are printed by the CLI
 and pasted into the README, so they are rendered here once, from the metric names alone.
+A metric that is None had nothing to measure and is shown as "n/a", never as a number.
 """
 
 from __future__ import annotations
@@ -10,31 +11,38 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from assistant.evaluation.metrics import PRIMARY_METRIC, SYSTEM_METRICS, ItemResult
+from assistant.evaluation.metrics import NA, PRIMARY_METRIC, SYSTEM_METRICS, ItemResult, Metrics, format_metric
 
 
 def write_report(
     out: Path,
-    metrics: dict[str, float],
+    metrics: Metrics,
     results: list[ItemResult],
     labels: dict[str, str],
     config: dict[str, Any],
     threshold_failures: list[str],
     unmatched: list[str],
-    system_scores: dict[str, dict[str, float]],
+    system_scores: dict[str, Metrics],
+    threshold_not_measured: Sequence[str] = (),
 ) -> None:
-    """Write ``metrics.json``, ``report.md`` and ``report.png`` to ``out`` (``answers.jsonl`` is the runner's)."""
+    """Write ``metrics.json``, ``report.md`` and ``report.png`` to ``out`` (``answers.jsonl`` is the runner's).
+
+    ``threshold_not_measured`` are the gates whose metric is n/a: listed, so a reader sees
+    which gates this gold set could not exercise, but not failures.
+    """
     (out / "metrics.json").write_text(
         json.dumps(
             {
                 "primary_metric": PRIMARY_METRIC,
                 "metrics": metrics,
                 "threshold_failures": threshold_failures,
+                "threshold_not_measured": list(threshold_not_measured),
                 "config": config,
             },
             indent=2,
@@ -43,7 +51,8 @@ def write_report(
         encoding="utf-8",
     )
     (out / "report.md").write_text(
-        render_report(metrics, results, labels, config, threshold_failures, unmatched), encoding="utf-8"
+        render_report(metrics, results, labels, config, threshold_failures, unmatched, threshold_not_measured),
+        encoding="utf-8",
     )
     render_chart(metrics, system_scores, labels, out / "report.png", config["corpus_chars"])
 
@@ -65,30 +74,33 @@ SYSTEM_COLUMNS = (
 
 
 def system_rows(
-    metrics: dict[str, float], labels: dict[str, str] | None = None, k: int | None = None
+    metrics: Metrics, labels: dict[str, str] | None = None, k: int | None = None
 ) -> list[tuple[str, list[str]]]:
-    """(system label, formatted cells) for the assistant, its retrieval and every baseline in ``metrics``."""
+    """(system label, formatted cells) for the assistant, its retrieval and every baseline in ``metrics``.
+
+    A cell is "n/a" when the metric was computed but had nothing to measure, and "—" when the
+    system has no such metric (the answer row has no Hit@1).
+    """
     from assistant.evaluation.baselines import LABELS
 
     labels = {**LABELS, **(labels or {})}
-    answer_row = {
-        "evidence_recall": metrics.get("answer.evidence_recall"),
-        "chars_mean": metrics.get("answer.chars_quoted_mean"),
-        "chars_share": metrics.get("answer.chars_quoted_share"),
+    answer_names = {
+        "evidence_recall": "answer.evidence_recall",
+        "chars_mean": "answer.chars_quoted_mean",
+        "chars_share": "answer.chars_quoted_share",
     }
-    rows: list[tuple[str, dict[str, float | None]]] = [
-        ("Assistant answer (verbatim quotes)", answer_row),
-        (
-            f"Assistant retrieval (hybrid, top {k or 'k'})",
-            {n: metrics.get(f"retrieval.{n}") for n, _ in SYSTEM_COLUMNS},
-        ),
+    rows: list[tuple[str, dict[str, str]]] = [
+        ("Assistant answer (verbatim quotes)", answer_names),
+        (f"Assistant retrieval (hybrid, top {k or 'k'})", {n: f"retrieval.{n}" for n, _ in SYSTEM_COLUMNS}),
     ]
     for name in sorted({name.split(".")[1] for name in metrics if name.startswith("baseline.")}):
-        rows.append((labels.get(name, name), {n: metrics.get(f"baseline.{name}.{n}") for n, _ in SYSTEM_COLUMNS}))
-    return [(label, [_cell(column, values.get(column)) for column, _ in SYSTEM_COLUMNS]) for label, values in rows]
+        rows.append((labels.get(name, name), {n: f"baseline.{name}.{n}" for n, _ in SYSTEM_COLUMNS}))
+    return [
+        (label, [_cell(column, metrics, names.get(column)) for column, _ in SYSTEM_COLUMNS]) for label, names in rows
+    ]
 
 
-def system_table(metrics: dict[str, float], labels: dict[str, str] | None = None, k: int | None = None) -> str:
+def system_table(metrics: Metrics, labels: dict[str, str] | None = None, k: int | None = None) -> str:
     """The assistant-vs-baselines Markdown table (also pasted into the README)."""
     lines = [
         "| System | " + " | ".join(title for _, title in SYSTEM_COLUMNS) + " |",
@@ -98,8 +110,13 @@ def system_table(metrics: dict[str, float], labels: dict[str, str] | None = None
     return "\n".join(lines)
 
 
-def _cell(column: str, value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _cell(column: str, metrics: Metrics, name: str | None) -> str:
+    if name is None or name not in metrics:
+        return "—"
+    value = metrics[name]
+    if value is None:
+        return NA
+    if math.isnan(value):
         return "—"
     if column == "chars_mean":
         return f"{value:.0f}"
@@ -108,7 +125,7 @@ def _cell(column: str, value: float | None) -> str:
     return f"{value:.3f}"
 
 
-def answer_table(metrics: dict[str, float]) -> str:
+def answer_table(metrics: Metrics) -> str:
     rows = [
         ("Fact recall (facts found in the quotes)", "answer.fact_recall", "{:.3f}"),
         ("Citation recall", "citations.recall", "{:.3f}"),
@@ -120,13 +137,14 @@ def answer_table(metrics: dict[str, float]) -> str:
         ("Answers stating a dose absent from the corpus (must be 0)", "dose.unsupported_answers", "{:.0f}"),
         ("Expected dose flags raised", "dose.expected_flags_raised", "{:.3f}"),
         ("Forbidden-dose violations (must be 0)", "dose.forbidden_violations", "{:.0f}"),
+        ("'No dose given' although the guideline gives one (must be 0)", "dose.false_not_specified", "{:.0f}"),
         ("Mean characters quoted per answer", "answer.chars_quoted_mean", "{:.0f}"),
         ("Latency p50 (ms, whole chain)", "latency.p50_ms", "{:.1f}"),
         ("Latency p95 (ms, whole chain)", "latency.p95_ms", "{:.1f}"),
         ("Query embedding p50 (ms)", "latency.embed_p50_ms", "{:.1f}"),
     ]
     lines = ["| Metric | Value |", "|---|---|"]
-    lines += [f"| {title} | {fmt.format(metrics[key])} |" for title, key, fmt in rows if key in metrics]
+    lines += [f"| {title} | {format_metric(metrics[key], fmt)} |" for title, key, fmt in rows if key in metrics]
     return "\n".join(lines)
 
 
@@ -134,12 +152,13 @@ def answer_table(metrics: dict[str, float]) -> str:
 
 
 def render_report(
-    metrics: dict[str, float],
+    metrics: Metrics,
     results: list[ItemResult],
     labels: dict[str, str],
     config: dict[str, Any],
     threshold_failures: list[str],
     unmatched: list[str],
+    threshold_not_measured: Sequence[str] = (),
 ) -> str:
     k = config["k"]
     failed = [r for r in results if r.failures]
@@ -149,7 +168,7 @@ def render_report(
         f"{config['gold_items']} gold questions · k = {k} · model `{config['model']}` · "
         f"{config['chunks']} statements, {config['corpus_chars']} characters of guideline text · {config['created_at']}",
         "",
-        f"Primary metric `{PRIMARY_METRIC}` = **{metrics[PRIMARY_METRIC]:.3f}**.",
+        f"Primary metric `{PRIMARY_METRIC}` = **{format_metric(metrics.get(PRIMARY_METRIC), '{:.3f}')}**.",
         "",
         "## Thresholds",
         "",
@@ -158,6 +177,7 @@ def render_report(
             if not threshold_failures
             else "\n".join(f"- FAIL {line}" for line in threshold_failures)
         ),
+        *[f"- {line}" for line in threshold_not_measured],
         "",
         "## Retrieval: assistant vs baselines",
         "",
@@ -212,8 +232,8 @@ def _tag_table(results: list[ItemResult]) -> str:
 
 
 def render_chart(
-    metrics: dict[str, float],
-    system_scores: dict[str, dict[str, float]],
+    metrics: Metrics,
+    system_scores: dict[str, Metrics],
     labels: dict[str, str],
     path: Path,
     corpus_chars: int | None = None,
@@ -249,7 +269,7 @@ def render_chart(
     width = 0.8 / max(len(systems), 1)
     x = np.arange(len(quality))
     for index, (name, row) in enumerate(systems):
-        values = [row.get(metric) if row.get(metric) is not None else 0.0 for metric, _ in quality]
+        values = [row.get(metric) or 0.0 for metric, _ in quality]
         axes[0].bar(x + index * width - 0.4 + width / 2, values, width, label=name)
     axes[0].set_xticks(x, [title for _, title in quality])
     axes[0].set_ylim(0, 1.3)
@@ -268,9 +288,11 @@ def render_chart(
         )
     for position, value in enumerate(chars):
         axes[1].text(value, position, f" {value:.0f}", va="center", fontsize=8)
-    axes[2].bar(
-        [title for _, title in answer_metrics], [metrics.get(key, 0.0) for key, _ in answer_metrics], color="C0"
-    )
+    answer_values = [metrics.get(key) for key, _ in answer_metrics]
+    axes[2].bar([title for _, title in answer_metrics], [value or 0.0 for value in answer_values], color="C0")
+    for position, missing in enumerate(value is None for value in answer_values):
+        if missing:  # an empty bar must not read as a score of 0
+            axes[2].text(position, 0.02, NA, ha="center", fontsize=8, color="grey")
     axes[2].set_ylim(0, 1.05)
     axes[2].set_title("Assistant answers")
     axes[2].tick_params(axis="x", labelrotation=45)

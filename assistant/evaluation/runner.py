@@ -1,11 +1,11 @@
-"""The evaluation run: ``evaluate(assistant, gold, out_dir) -> dict[str, float]``.
+"""The evaluation run: ``evaluate(assistant, gold, out_dir) -> dict[str, float | None]``.
 
 It asks every gold question through the real chain, scores what came back and
 writes four files to ``out_dir``:
 
 * ``answers.jsonl``: the full answer JSON of every question, with its gold id;
-* ``metrics.json``: every metric (prefixed names), the primary metric, counts and
-  the run's configuration;
+* ``metrics.json``: every metric (prefixed names; ``null`` is n/a, nothing to measure),
+  the primary metric, counts and the run's configuration;
 * ``report.md``: the tables and the failures, question by question;
 * ``report.png``: the main metrics per system.
 
@@ -23,12 +23,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-
 from assistant.evaluation.baselines import RetrievedText
 from assistant.evaluation.gold import GoldItem, load_gold
 from assistant.evaluation.metrics import (
     ItemResult,
+    Metrics,
     SourceReader,
     abstention_scores,
     citation_scores,
@@ -36,19 +35,22 @@ from assistant.evaluation.metrics import (
     evidence_recall,
     expected_flag_raised,
     fact_recall,
+    false_not_specified,
     forbidden_dose_problems,
     item_failures,
+    mean,
     percentile,
     quote_fidelity,
     quoted_chars,
     quoted_text,
-    ratio,
     relevant_ids,
     score_system,
+    share,
+    states_a_dose,
     unsupported_doses,
 )
 from assistant.evaluation.report import write_report
-from assistant.evaluation.thresholds import Thresholds, check_thresholds
+from assistant.evaluation.thresholds import Thresholds, check_thresholds, not_measured
 from assistant.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -80,8 +82,11 @@ def evaluate(
     baselines: bool = False,
     thresholds: Thresholds | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> dict[str, float]:
-    """Ask every gold question, score the answers (and the baselines), write the four files to ``out_dir``."""
+) -> Metrics:
+    """Ask every gold question, score the answers (and the baselines), write the four files to ``out_dir``.
+
+    A metric the gold set gives nothing to measure on is None (n/a), never a made-up 0 or 1.
+    """
     items = load_gold(gold) if isinstance(gold, (str, Path)) else list(gold)
     k = assistant.settings.k if k is None else k
     if k < 1:
@@ -121,7 +126,7 @@ def evaluate(
     relevant = {qid: relevant_ids(chunk_passages, ev) for qid, ev in evidence.items()}
     unmatched = sorted(qid for qid, ids in relevant.items() if not ids)
 
-    metrics: dict[str, float] = {}
+    metrics: Metrics = {}
     assistant_system = score_system(relevant, evidence, {r.item.id: r.retrieved for r in results}, k, corpus_chars)
     metrics.update({f"retrieval.{name}": value for name, value in assistant_system.items()})
 
@@ -130,8 +135,8 @@ def evaluate(
     chars = [quoted_chars(a) for a in answered]
     metrics["answer.fact_recall"] = fact_recall(items, answers)
     metrics["answer.evidence_recall"] = evidence_recall(evidence, quoted_runs)
-    metrics["answer.chars_quoted_mean"] = float(np.mean(chars)) if chars else 0.0
-    metrics["answer.chars_quoted_share"] = ratio(metrics["answer.chars_quoted_mean"], corpus_chars)
+    chars_mean = metrics["answer.chars_quoted_mean"] = mean(chars)
+    metrics["answer.chars_quoted_share"] = None if chars_mean is None else share(chars_mean, corpus_chars)
     metrics["citations.recall"], metrics["citations.precision"] = citation_scores(items, answers)
     read_source = SourceReader(assistant.settings.corpus_dir)
     metrics["quotes.fidelity"], n_quotes = quote_fidelity(answers.values(), read_source)
@@ -146,11 +151,15 @@ def evaluate(
         for item in items
         if item.forbidden_doses
     }
+    dosed = [item for item in items if not item.abstain and any(states_a_dose(fact) for fact in item.facts)]
     metrics["dose.unsupported_answers"] = float(sum(bool(found) for found in unsupported.values()))
-    metrics["dose.expected_flags_raised"] = ratio(
-        sum(expected_flag_raised(item, answers[item.id]) for item in flag_items), len(flag_items), vacuous=1.0
+    metrics["dose.expected_flags_raised"] = share(
+        sum(expected_flag_raised(item, answers[item.id]) for item in flag_items), len(flag_items)
     )
-    metrics["dose.forbidden_violations"] = float(sum(bool(found) for found in forbidden.values()))
+    metrics["dose.forbidden_violations"] = _count_or_na(sum(bool(found) for found in forbidden.values()), forbidden)
+    metrics["dose.false_not_specified"] = _count_or_na(
+        sum(false_not_specified(item, answers[item.id]) for item in dosed), dosed
+    )
 
     totals = [a.timings_ms.get("total", 0.0) for a in answers.values()]
     embeds = [a.timings_ms["embed"] for a in answers.values() if "embed" in a.timings_ms]
@@ -160,7 +169,7 @@ def evaluate(
     metrics["gold.items"] = float(len(items))
     metrics["gold.unmatched_evidence"] = float(len(unmatched))
 
-    system_scores: dict[str, dict[str, float]] = {}
+    system_scores: dict[str, Metrics] = {}
     labels: dict[str, str] = {}
     for system in systems:
         runs: dict[str, list[RetrievedText]] = {}
@@ -179,8 +188,9 @@ def evaluate(
     for result in results:
         result.failures = item_failures(result, relevant, unsupported, forbidden, read_source)
 
-    metrics = {name: round(value, 6) for name, value in metrics.items()}
+    metrics = {name: None if value is None else round(value, 6) for name, value in metrics.items()}
     failures = check_thresholds(metrics, thresholds) if thresholds is not None else []
+    unmeasured = not_measured(metrics, thresholds) if thresholds is not None else []
     config = {
         "k": k,
         "gold_items": len(items),
@@ -191,8 +201,13 @@ def evaluate(
         "baselines": [system.name for system in systems],
         "created_at": datetime.now().isoformat(timespec="seconds"),
     }
-    write_report(out, metrics, results, labels, config, failures, unmatched, system_scores)
+    write_report(out, metrics, results, labels, config, failures, unmatched, system_scores, unmeasured)
     return metrics
+
+
+def _count_or_na(count: int, measured: Sequence[object] | dict[str, list[str]]) -> float | None:
+    """A count of problems, or None (n/a) when the gold set has no item it could be counted on."""
+    return float(count) if measured else None
 
 
 def _corpus_texts(assistant: Assistant) -> list[str]:

@@ -2,6 +2,10 @@
 
 Kept apart from the metrics so that CI's pass/fail rule is one small file to read, and
 so the CLI can reject a bad thresholds file before it spends minutes on a run.
+
+A gated metric that is n/a (None: the gold set gives it nothing to measure, e.g. citation
+recall on a gold file without labels) is reported as "n/a (nothing to measure)" and does not
+fail: a user's own gold file must not fail CI for a question kind it never asks.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from assistant.evaluation.metrics import METRIC_NAMES
+from assistant.evaluation.metrics import METRIC_NAMES, Metrics
 from assistant.settings import PROJECT_ROOT
 
 try:
@@ -54,17 +58,43 @@ def load_thresholds(path: str | Path = DEFAULT_THRESHOLDS) -> Thresholds:
         raise ValueError(f"{path}: invalid thresholds ({problems})") from exc
 
 
-def check_thresholds(metrics: dict[str, float], thresholds: Thresholds) -> list[str]:
-    """One line per metric outside its bounds (or missing); empty when every gate passes."""
+NOT_MEASURED = "n/a (nothing to measure)"
+
+
+def check_thresholds(metrics: Metrics, thresholds: Thresholds) -> list[str]:
+    """One line per metric outside its bounds (or missing); empty when every gate passes.
+
+    A metric that is present but None (n/a) is not a failure; :func:`not_measured` lists it.
+    A missing metric still fails: that is a bug in the run, not an empty gold set.
+    """
     failures: list[str] = []
     for name, bound in sorted(thresholds.minimum.items()):
+        value = metrics.get(name)
         if name not in metrics:
             failures.append(f"{name}: not computed (minimum {bound:g})")
-        elif not metrics[name] >= bound:
-            failures.append(f"{name} = {metrics[name]:.4g} is below the minimum {bound:g}")
+        elif value is not None and not value >= bound:
+            failures.append(f"{name} = {value:.4g} is below the minimum {bound:g}")
     for name, bound in sorted(thresholds.maximum.items()):
+        value = metrics.get(name)
         if name not in metrics:
             failures.append(f"{name}: not computed (maximum {bound:g})")
-        elif not metrics[name] <= bound:
-            failures.append(f"{name} = {metrics[name]:.4g} is above the maximum {bound:g}")
+        elif value is not None and not value <= bound:
+            failures.append(f"{name} = {value:.4g} is above the maximum {bound:g}")
     return failures
+
+
+def not_measured(metrics: Metrics, thresholds: Thresholds) -> list[str]:
+    """One line per gated metric that is n/a in this run ("citations.recall: n/a (nothing to measure)")."""
+    gated = sorted(set(thresholds.minimum) | set(thresholds.maximum))
+    return [f"{name}: {NOT_MEASURED}" for name in gated if name in metrics and metrics[name] is None]
+
+
+def gate_summary(metrics: Metrics, thresholds: Thresholds) -> str:
+    """The closing line of a passing run: how many gates passed and which could not be measured."""
+    skipped = [line.split(":")[0] for line in not_measured(metrics, thresholds)]
+    total = len(thresholds.minimum) + len(thresholds.maximum)
+    if not skipped:
+        return f"All {total} thresholds pass."
+    return (
+        f"All {total - len(skipped)} measured thresholds pass; {len(skipped)} {NOT_MEASURED}: {', '.join(skipped)}."
+    )

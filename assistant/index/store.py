@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ import faiss
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assistant.errors import IndexCorrupt, StaleIndex
+from assistant.index import faiss_io
 from assistant.index.lock import recover_before_load
 from assistant.ingest.chunking import CHUNKER_VERSION, Chunk
 from assistant.ingest.files import SUPPORTED_SUFFIXES, corpus_files
@@ -37,6 +40,7 @@ TEXTS_DIR = "texts"
 ARTIFACTS = (INDEX_FILE, CHUNKS_FILE, MANIFEST_FILE, DOCUMENTS_FILE)
 
 Progress = Callable[[int, int], None]
+LOAD_ATTEMPTS = 10  # a folder swapped mid-load is read again; ten swaps in a row during loads is not a race
 
 
 class IndexMissing(StaleIndex):
@@ -61,6 +65,7 @@ class Manifest(BaseModel):
     problems: list[str] = []
     notes: list[str] = []
     reused_documents: int = 0
+    vector_index: str = "flat"  # "flat" (exact) or "hnsw" (above Settings.ann_threshold statements)
 
 
 @dataclass
@@ -99,12 +104,23 @@ def sha256_file(path: Path) -> str:
 
 
 def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
-    """sha256 of every guideline file (by path relative to the corpus folder)."""
-    return {
-        path.relative_to(corpus_dir).as_posix(): sha256_file(path)
-        for path in corpus_files(corpus_dir)
-        if path.suffix.lower() in SUPPORTED_SUFFIXES
-    }
+    """sha256 of every readable guideline file (by path relative to the corpus folder).
+
+    Pipes, devices and unreadable files are left out, never opened (a FIFO would
+    block forever): the corpus loader reports them as skipped, and once such a
+    file becomes readable the fingerprint changes, so the index is rebuilt.
+    """
+    found: dict[str, str] = {}
+    for path in corpus_files(corpus_dir):
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            continue
+        try:
+            if not stat.S_ISREG(path.stat().st_mode):
+                continue
+            found[path.relative_to(corpus_dir).as_posix()] = sha256_file(path)
+        except OSError:
+            continue
+    return found
 
 
 # --------------------------------------------------------------------------- loading
@@ -138,7 +154,33 @@ def staleness(manifest: Manifest, settings: Settings) -> str | None:
 
 
 def load_index(settings: Settings, check_stale: bool = True) -> LoadedIndex:
-    """Load and verify the index; raise StaleIndex/IndexMissing to rebuild, IndexCorrupt to refuse."""
+    """Load and verify the index; raise StaleIndex/IndexMissing to rebuild, IndexCorrupt to refuse.
+
+    A build swaps a whole new folder in with a rename, so a reader that opened the
+    manifest of one build and a file of the next sees a checksum mismatch. When the
+    folder was swapped while this load ran, the load is repeated on the new build:
+    a reader only ever returns one consistent build, and never a spurious "corrupt".
+    """
+    for attempt in range(1, LOAD_ATTEMPTS + 1):
+        before = _folder_identity(settings.index_dir)
+        try:
+            return _load_once(settings, check_stale)
+        except (IndexCorrupt, StaleIndex):
+            if attempt == LOAD_ATTEMPTS or _folder_identity(settings.index_dir) == before:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _folder_identity(index_dir: Path) -> tuple[int, int] | None:
+    """Which folder is at the index path right now (each build swaps in a new one)."""
+    try:
+        info = os.stat(index_dir)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _load_once(settings: Settings, check_stale: bool) -> LoadedIndex:
     index_dir = settings.index_dir
     recover_before_load(index_dir)
     manifest = read_manifest(index_dir)
@@ -240,10 +282,8 @@ def _verify_file(path: Path, expected: str | None) -> None:
 
 
 def _read_faiss(path: Path) -> faiss.Index:
-    try:
-        return faiss.read_index(str(path))
-    except RuntimeError as exc:
-        raise IndexCorrupt(f"{path} cannot be read by FAISS ({_first_line(exc)}); rebuild the index.") from exc
+    """FAISS's file, its header sized against the file first (see :mod:`assistant.index.faiss_io`)."""
+    return faiss_io.read_index(path)
 
 
 def _read_chunks(path: Path, corpus_dir: Path) -> list[Chunk]:
@@ -256,13 +296,23 @@ def _read_chunks(path: Path, corpus_dir: Path) -> list[Chunk]:
                 chunk = Chunk.model_validate_json(line.decode("utf-8"))
             except (ValidationError, ValueError) as exc:
                 raise IndexCorrupt(f"{path} line {number} is not a valid chunk record; rebuild the index.") from exc
-            if not (root / chunk.source).resolve().is_relative_to(root):
+            if not _inside(root, chunk.source):
                 raise IndexCorrupt(
                     f"{path} line {number} points outside the corpus folder ({chunk.source!r}), "
                     "so it is refused; rebuild the index."
                 )
             chunks.append(chunk)
     return chunks
+
+
+def _inside(root: Path, source: str) -> bool:
+    """Whether a chunk's source names a file inside the corpus; a NUL byte or a link loop is not a path at all."""
+    if "\x00" in source:
+        return False
+    try:
+        return (root / source).resolve().is_relative_to(root)
+    except (OSError, RuntimeError, ValueError):
+        return False
 
 
 def index_status(settings: Settings) -> IndexStatus:

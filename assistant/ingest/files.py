@@ -10,6 +10,7 @@ quote's offsets index it instead. Every file that cannot be used is reported in
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -136,34 +137,63 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 
 
 def _candidate_files(corpus_dir: Path, problems: list[str]) -> list[Path]:
-    """Files under the folder, walked without recursion limits; odd entries are reported, not raised."""
+    """Files under the folder, walked with an explicit stack (no recursion); odd entries are reported, not raised.
+
+    Python's ``os.walk`` recurses once per level, so a 1,500-deep tree raised
+    ``RecursionError``; here depth is bounded by :data:`MAX_DEPTH` with a message.
+    """
     if not corpus_dir.is_dir():
         raise CorpusError(
             f"Corpus folder {corpus_dir} does not exist; create it and add guideline files "
             f"({', '.join(SUPPORTED_SUFFIXES)})."
         )
     found: list[Path] = []
-    for folder, dirs, files in os.walk(corpus_dir, followlinks=False, onerror=None):
-        here = Path(folder)
-        depth = len(here.relative_to(corpus_dir).parts)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        if depth >= MAX_DEPTH:
-            problems.append(f"{here.relative_to(corpus_dir).as_posix()}: folders nested deeper than {MAX_DEPTH}; skipped.")
-            dirs[:] = []
-        linked = [d for d in dirs if (here / d).is_symlink()]
-        for name in sorted(files) + linked:
-            if name.startswith("."):
-                continue
-            path = here / name
-            if path.is_symlink() and not path.exists():
-                problems.append(f"{path.relative_to(corpus_dir).as_posix()}: is a broken link; skipped.")
-            elif path.is_dir():
-                # A linked folder inside the corpus is walked at its real place; one outside is never read.
-                if _leads_outside(path, corpus_dir):
-                    problems.append(f"{path.relative_to(corpus_dir).as_posix()}: is a link to a folder outside the corpus folder; skipped.")
+    stack: list[tuple[Path, int]] = [(corpus_dir, 0)]
+    while stack:
+        here, depth = stack.pop()
+        for entry in _entries(here, corpus_dir, problems):
+            path = here / entry.name
+            relative = path.relative_to(corpus_dir).as_posix()
+            if entry.is_dir(follow_symlinks=False):
+                if depth + 1 >= MAX_DEPTH:
+                    problems.append(f"{relative}: folders nested deeper than {MAX_DEPTH}; skipped.")
+                else:
+                    stack.append((path, depth + 1))
+            elif entry.is_symlink():
+                _linked(path, corpus_dir, relative, found, problems)
             else:
                 found.append(path)
     return sorted(found)
+
+
+def _entries(folder: Path, corpus_dir: Path, problems: list[str]) -> list[os.DirEntry[str]]:
+    """The visible entries of one folder, sorted; an unreadable folder is a message, not a crash."""
+    try:
+        with os.scandir(folder) as listing:
+            return sorted((entry for entry in listing if not entry.name.startswith(".")), key=lambda e: e.name)
+    except OSError as exc:
+        name = folder.relative_to(corpus_dir).as_posix() if folder != corpus_dir else str(folder)
+        problems.append(f"{name}: folder cannot be read ({exc.strerror or type(exc).__name__}); skipped.")
+        return []
+
+
+def _linked(path: Path, corpus_dir: Path, relative: str, found: list[Path], problems: list[str]) -> None:
+    """A symbolic link: a file is a candidate; a loop, a dead link or a folder link is reported or walked in place."""
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 reports a link loop this way
+        problems.append(f"{relative}: is a symbolic link loop; skipped.")
+        return
+    except OSError as exc:
+        loop = exc.errno == errno.ELOOP
+        problems.append(f"{relative}: is a {'symbolic link loop' if loop else 'broken link'}; skipped.")
+        return
+    if target.is_dir():
+        # A linked folder inside the corpus is walked at its real place; one outside is never read.
+        if not target.is_relative_to(corpus_dir.resolve()):
+            problems.append(f"{relative}: is a link to a folder outside the corpus folder; skipped.")
+        return
+    found.append(path)
 
 
 def _leads_outside(path: Path, corpus_dir: Path) -> bool:

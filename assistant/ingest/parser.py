@@ -79,6 +79,7 @@ _ABBREVIATIONS = frozenset(
 # Lower-case words that come before a person's initial ("by J. Smith"); after other lower-case
 # words a capital letter is a designation that can end a sentence ("vitamin D.", "hepatitis B.").
 _BEFORE_INITIALS = frozenset("by and with from of to for per et dr prof".split())
+BOM = "\ufeff"
 _ABBREVIATION_LOOKBACK = 12  # longer than any abbreviation above: the check is O(1) per full stop
 
 
@@ -236,6 +237,12 @@ def parse_document(raw: str, source: str, explicit_headings: bool = False) -> Do
 
     ``explicit_headings`` is for canonical text (PDF, HTML): only ``#`` lines are headings.
     """
+    if raw.startswith(BOM):
+        # A byte-order mark is not text: read as a line break (same length, so offsets still index
+        # ``raw``); otherwise "\ufeff# Title" is no heading and the title merges into the first quote.
+        document = parse_document("\n" + raw[len(BOM) :], source, explicit_headings)
+        document.raw = raw
+        return document
     lines = split_lines(raw)
     tables = find_tables(lines)
     references = find_reference_list(lines, len(raw), set(tables))

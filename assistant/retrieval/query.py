@@ -37,12 +37,20 @@ def clean_question(question: object, max_chars: int) -> str:
     # Lone surrogates (undecodable bytes in argv arrive as "\udcff") cannot be
     # encoded, and the tokenizer would fail with a TypeError: make them U+FFFD.
     question = _SURROGATE.sub("\ufffd", question)
+    if len(question) > 4 * max_chars:  # refused before any normalisation work, however long the input
+        raise InputError(
+            f"The question is {len(question):,} characters long; the limit is {max_chars:,}. Ask a shorter question."
+        )
     text = _CONTROL.sub(" ", unicodedata.normalize("NFC", question)).strip()
     if not text:
         raise InputError("The question is empty: type a question about the guideline.")
-    if len(text) > max_chars:
+    # Searching folds compatibility forms (NFKC), under which one character can become 18
+    # (U+FDFA): the limit applies to the longer of the two, so it bounds the work done.
+    folded = len(unicodedata.normalize("NFKC", text))
+    if max(len(text), folded) > max_chars:
+        expanded = f" ({folded:,} once its special characters are spelled out)" if folded > len(text) else ""
         raise InputError(
-            f"The question is {len(text):,} characters long; the limit is {max_chars:,}. Ask a shorter question."
+            f"The question is {len(text):,} characters long{expanded}; the limit is {max_chars:,}. Ask a shorter question."
         )
     if not re.search(r"\w", text):
         raise InputError("The question has no words in it: type a question about the guideline.")

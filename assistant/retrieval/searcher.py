@@ -10,7 +10,6 @@ addresses the question at all.
 
 from __future__ import annotations
 
-import difflib
 import re
 import time
 from dataclasses import dataclass, replace
@@ -35,6 +34,7 @@ from assistant.retrieval.query import (
     medical_lexicon,
     words,
 )
+from assistant.retrieval.spelling import Speller
 from assistant.settings import Settings
 from assistant.vocabulary.drugs import find_drugs, same_drug
 
@@ -115,6 +115,7 @@ class HybridSearcher:
         for chunk, chunk_tokens in zip(self.chunks, tokens, strict=True):
             self._document_terms.setdefault(chunk.source, set()).update(chunk_tokens)
         self._vocabulary = sorted({token for chunk in self.chunks for token in words(chunk.search_text)})
+        self._speller = Speller(self._vocabulary)  # typo index, built on the first unknown word
         self._known = frozenset(self._vocabulary)
         self._known_stems = frozenset(_STEM(self._vocabulary)) if _STEM else self._known
         self._rare_stems: frozenset[str] | None = None  # built on first use: only unfamiliar words need it
@@ -444,5 +445,5 @@ class HybridSearcher:
         for token in words(text):
             if len(token) < 5 or token in self._known or token in _STOPWORDS or token.isdigit():
                 continue
-            corrections.extend(difflib.get_close_matches(token, self._vocabulary, n=1, cutoff=0.8))
+            corrections.extend(self._speller.correct(token))
         return corrections

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.errors import IndexCorrupt
+from assistant.errors import IndexCorrupt, IndexFolderError
 from assistant.index.build import MARKER_FILE, build_index
 from assistant.index.store import DOCUMENTS_FILE, load_index, text_path
 from assistant.ingest import files
@@ -116,7 +116,7 @@ def test_a_folder_that_is_not_an_index_is_never_replaced(make_corpus, embedder, 
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             (target / name).write_text(content)
     before = sorted(p.as_posix() for p in tmp_path.rglob("*") if "precious" in p.as_posix())
-    with pytest.raises(IndexCorrupt, match=message):
+    with pytest.raises(IndexFolderError, match=message):
         build_index(settings.with_overrides(index_dir=target), embedder)
     assert sorted(p.as_posix() for p in tmp_path.rglob("*") if "precious" in p.as_posix()) == before
 

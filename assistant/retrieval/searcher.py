@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import bm25s
@@ -24,9 +24,9 @@ from assistant.errors import UnknownDocumentError
 from assistant.index.build import ensure_index
 from assistant.index.embeddings import Embedder, get_embedder
 from assistant.index.store import LoadedIndex, Progress
-from assistant.ingest.chunking import Chunk
+from assistant.retrieval.dose_lookup import dose_statements
+from assistant.retrieval.hit import Hit
 from assistant.retrieval.query import (
-    AMOUNT,
     Query,
     QueryNormalizer,
     build_query,
@@ -36,7 +36,7 @@ from assistant.retrieval.query import (
 )
 from assistant.retrieval.spelling import Speller
 from assistant.settings import Settings
-from assistant.vocabulary.drugs import find_drugs, same_drug
+from assistant.vocabulary.drugs import find_drugs
 
 try:  # stemming is optional: bm25s works on surface forms without it
     import Stemmer
@@ -79,18 +79,6 @@ def bm25_tokens(text: str) -> list[str]:
     return list(_STEM(tokens)) if _STEM else tokens
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One retrieved chunk with the evidence for its rank."""
-
-    chunk: Chunk
-    score: float  # fused reciprocal-rank score: orders hits, not comparable across queries
-    dense: float  # cosine similarity of question and chunk: comparable across queries
-    bm25: float
-    rank: int
-    coverage: float = 1.0  # share of the question's specific terms its guideline uses anywhere
-
-
 class HybridSearcher:
     """Searches one loaded index; cheap to call, expensive to build (holds the model)."""
 
@@ -123,7 +111,7 @@ class HybridSearcher:
         for row, chunk in enumerate(self.chunks):
             rows.setdefault(chunk.source, []).append(row)
         self._rows_by_source = {source: np.asarray(found, dtype=np.int64) for source, found in rows.items()}
-        self._dosed_drugs: dict[str, list[tuple[int, frozenset[str]]]] = {}  # per source, built on first use
+        self.dosed_drugs: dict[str, list[tuple[int, frozenset[str]]]] = {}  # per source, see dose_lookup
         self._vectors: dict[str, np.ndarray] = {}  # recent query embeddings (the chain asks twice per question)
 
     @classmethod
@@ -176,7 +164,7 @@ class HybridSearcher:
         if not self.chunks:
             return []
         started = time.perf_counter()
-        query_vector = self._encode(query.expanded)
+        query_vector = self.encode(query.expanded)
         if timings is not None:
             timings["embed"] = (time.perf_counter() - started) * 1000
         allowed = self._allowed_rows(query)
@@ -188,7 +176,7 @@ class HybridSearcher:
             timings["retrieve"] = (time.perf_counter() - started) * 1000
         return hits
 
-    def _encode(self, text: str) -> np.ndarray:
+    def encode(self, text: str) -> np.ndarray:
         """The query embedding, remembered for the few questions in flight."""
         vector = self._vectors.get(text)
         if vector is None:
@@ -198,46 +186,16 @@ class HybridSearcher:
             self._vectors[text] = vector
         return vector
 
-    def dose_statements(self, query: Query, hits: list[Hit], sources: int = 2) -> list[Hit]:
-        """Statements stating an amount for a drug the question asks a dose of, from the best guidelines.
+    def dose_statements(self, query: Query, hits: list[Hit]) -> list[Hit]:
+        """Statements giving an asked drug's dose in the best guidelines (see :mod:`~assistant.retrieval.dose_lookup`)."""
+        return dose_statements(self, query, hits)
 
-        Fused ranking favours statements that repeat the question's words ("rates of
-        phenytoin infusion may need to be reduced") over the one that gives the
-        number ("phenytoin 18 mg/kg IV 50 mg/min"). Saying "the guideline gives no
-        dose" when it does is the second-worst failure, so for a dose question every
-        dose statement about the drug in the top guidelines is offered to selection.
-        Only guidelines that already rank and cover the question are searched, so a
-        dose from an unrelated guideline is never pulled in.
-        """
-        if not (query.dose_intent and query.drugs) or not hits:
-            return []
-        seen = {hit.chunk.id for hit in hits}
-        ranked = [hit.chunk.source for hit in hits if hit.coverage > self.settings.min_coverage]
-        top_sources = list(dict.fromkeys(ranked))[:sources]
-        coverage = {hit.chunk.source: hit.coverage for hit in hits}
-        vector = self._encode(query.expanded)
-        extra: list[Hit] = []
-        for source in top_sources:
-            for row, drugs in self._dosed(source):
-                chunk = self.chunks[row]
-                if chunk.id in seen or not any(same_drug(asked, found) for asked in query.drugs for found in drugs):
-                    continue
-                cosine = self._cosine(row, vector)
-                extra.append(Hit(chunk, 0.0, cosine, 0.0, len(hits) + len(extra) + 1, coverage.get(source, 1.0)))
-        return sorted(extra, key=lambda hit: -hit.dense)[: self.settings.max_quotes]
+    def rows_of(self, source: str) -> list[int]:
+        """The positions of one guideline's statements in :attr:`chunks`."""
+        return self._rows_by_source.get(source, np.asarray([], dtype=np.int64)).tolist()
 
-    def _dosed(self, source: str) -> list[tuple[int, frozenset[str]]]:
-        """(row, drugs named) for each statement of a guideline that states an amount."""
-        if source not in self._dosed_drugs:
-            found: list[tuple[int, frozenset[str]]] = []
-            for row in self._rows_by_source.get(source, np.asarray([], dtype=np.int64)).tolist():
-                chunk = self.chunks[row]
-                if AMOUNT.search(chunk.text):
-                    drugs = frozenset(m.key for m in find_drugs(f"{chunk.context or ''} {chunk.text}"))
-                    if drugs:
-                        found.append((row, drugs))
-            self._dosed_drugs[source] = found
-        return self._dosed_drugs[source]
+    def cosine(self, row: int, query_vector: np.ndarray) -> float:
+        return self._cosine(row, query_vector)
 
     def _dense(self, query_vector: np.ndarray, allowed: np.ndarray | None = None) -> dict[int, float]:
         """Nearest statements by cosine; with a document filter, only among that filter's rows."""
@@ -316,7 +274,20 @@ class HybridSearcher:
                 continue
             if medical_lexicon().names(token) or _is_rare_name(surfaces.get(token, token), token == first):
                 unknown.append(token)
-        return unknown
+        return unknown + self._untranslated_lay_phrases(query)
+
+    def _untranslated_lay_phrases(self, query: Query) -> list[str]:
+        """Lay phrases ("ear wax", "head lice") whose guideline terms the library never uses.
+
+        Their words are everyday English, so nothing else marks the question as being about
+        a subject this library does not cover; the vocabulary says what the subject is.
+        """
+        found = []
+        for phrase, terms in self.normalizer.translations(query.text):
+            if phrase in self.normalizer.lay and phrase not in self.normalizer.brands:
+                if not self._uses(phrase) and not any(self._uses(term) for term in terms):
+                    found.append(phrase)
+        return found
 
     def analyze(self, question: str) -> Query:
         """The one :class:`Query` for a question: its own analysis plus what it shares with this corpus."""

@@ -62,6 +62,23 @@ def _is_rare_name(surface: str, is_first_word: bool) -> bool:
     return abbreviation or capitalized
 
 
+# "Bell's palsy", "Paget's disease", "Raynaud's phenomenon": a name plus a condition noun names a condition
+# even when the name is an everyday word.
+_EPONYM = re.compile(
+    r"\b([A-Z][a-z]+)(?:'s|’s|s')?\s+(?:disease|palsy|syndrome|sign|phenomenon|ulcer|sarcoma|lymphoma|"
+    r"anomaly|contracture|fracture|cyst|thyroiditis|arthritis|encephalopathy|neuralgia|dystrophy)\b"
+)
+
+
+def eponyms(question: str) -> set[str]:
+    """Lower-case eponym words of a question ("bell's" for "Bell's palsy")."""
+    found = set()
+    for match in _EPONYM.finditer(question):
+        surface = question[match.start(1) : match.end(1)].lower()
+        found |= {surface, surface + "'s", surface + "s"}
+    return found
+
+
 def _unique(tokens: list[str]) -> list[str]:
     return list(dict.fromkeys(tokens))
 
@@ -272,7 +289,8 @@ class HybridSearcher:
         for token in words(query.normalized):
             if token in unknown or self._is_known(token, covered) or _looks_like_quantity(token):
                 continue
-            if medical_lexicon().names(token) or _is_rare_name(surfaces.get(token, token), token == first):
+            named = token in eponyms(question) or medical_lexicon().names(token)
+            if named or _is_rare_name(surfaces.get(token, token), token == first):
                 unknown.append(token)
         return unknown + self._untranslated_lay_phrases(query)
 

@@ -150,6 +150,8 @@ def _without_other_conditions(query: Query, keep: list[Hit]) -> list[Hit]:
     lexicon = medical_lexicon()
     drug_words = {token for mention in find_drugs(query.expanded) for token in words(mention.surface)}
     specific = set(query.domain_terms) - drug_words
+    if not specific:  # "amoxicillin dose?" names no condition: every indication is an answer
+        return keep
     result = []
     for hit in keep:
         tokens = set(words(f"{hit.chunk.context or ''} {hit.chunk.text}"))

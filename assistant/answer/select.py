@@ -140,8 +140,8 @@ def _without_other_conditions(query: Query, keep: list[Hit]) -> list[Hit]:
     "The recommendation against IVIG for inhibitor eradication comes from acquired
     hemophilia A guideline" shares "IVIG" with a question about warm AIHA, but it is
     about haemophilia. A statement other than the first (best) one is dropped when it names a
-    condition the question does not, and shares none of the question's specific terms
-    apart from drug names.
+    condition the question does not, and neither it nor its section heading shares any of the
+    question's specific terms apart from drug names.
     """
     if len(keep) < 2:
         return keep
@@ -156,7 +156,8 @@ def _without_other_conditions(query: Query, keep: list[Hit]) -> list[Hit]:
     for hit in keep:
         tokens = set(words(f"{hit.chunk.context or ''} {hit.chunk.text}"))
         other = {token for token in tokens - asked if token in lexicon.conditions}
-        if hit is not best and other and not (tokens & specific):
+        shared = (tokens | set(words(hit.chunk.section or ""))) & specific
+        if hit is not best and other and not shared:
             continue
         result.append(hit)
     return result

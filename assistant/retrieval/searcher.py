@@ -404,10 +404,23 @@ class HybridSearcher:
         """
         covered: set[str] = set()
         for term, alternatives in self.normalizer.translations(query.text):
-            used = [alt for alt in alternatives if self._uses(alt)]
+            lay = term in self.normalizer.lay
+            used = [alt for alt in alternatives if (self._uses(alt) if lay else self._uses_a_specific_word(alt))]
             if used or self._uses(term):
                 covered |= set(words(term)) | {token for alt in used for token in words(alt)}
         return covered
+
+    def _uses_a_specific_word(self, term: str) -> bool:
+        """For a synonym ("bruton tyrosine kinase"): the library uses one of its rare words.
+
+        "cold agglutinin disease" is not covered by a library that says "disease" but never
+        "agglutinin"; "BTK" is covered by one that says "tyrosine kinase".
+        """
+        tokens = words(term)
+        rare = [token for token in tokens if zipf_frequency(token, "en") < self.settings.rare_word_zipf]
+        if not rare:
+            return self._uses(term)
+        return any(self._uses(token) for token in rare)
 
     def _uses(self, term: str) -> bool:
         """Whether the library uses every word of a term (directly or as a stem)."""

@@ -15,6 +15,7 @@ from assistant.answer.schema import Answer
 from assistant.chain import Guard, build_chain
 from assistant.errors import CorpusError
 from assistant.index.build import build_index, ensure_index
+from assistant.index.calibration import read_calibration
 from assistant.index.embeddings import get_embedder, set_thread_policy
 from assistant.index.store import IndexStatus, LoadedIndex, Manifest, Progress, index_status, read_documents
 from assistant.ingest.files import FileProgress, extracted_by_reader, read_guideline
@@ -76,6 +77,7 @@ class Assistant:
         set_thread_policy(resolved.query_threads, resolved.build_threads)
         embedder = get_embedder(resolved.model)
         loaded = ensure_index(resolved, embedder, progress=progress, notify=notify)
+        resolved = _calibrated(resolved, notify)
         return cls(HybridSearcher(loaded, embedder, resolved), resolved, guard=guard, summarizer=summarizer)
 
     def ask(
@@ -161,3 +163,19 @@ class Assistant:
                 text if text is not None else read_guideline(path), source, explicit_headings=explicit
             )
         return self._documents[source]
+
+
+def _calibrated(settings: Settings, notify: Callable[[str], None] | None) -> Settings:
+    """The settings with the index's stored calibration applied to every bar still at its default.
+
+    A bar set to anything else (keyword, environment variable) was chosen by the user and wins.
+    """
+    values, problem = read_calibration(settings.index_dir)
+    if problem and notify is not None:
+        notify(problem)
+    chosen = {
+        name: value
+        for name, value in values.items()
+        if getattr(settings, name) == Settings.model_fields[name].default
+    }
+    return settings.with_overrides(**chosen) if chosen else settings

@@ -19,8 +19,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.answer.compose import compose
+from assistant.answer.populations import population_notes
 from assistant.answer.schema import Answer
-from assistant.answer.select import select_statements
+from assistant.answer.select import quote_from_hit, select_statements
 from assistant.errors import InputError
 from assistant.guardrails import apply_guardrail
 from assistant.guardrails.scope import scope_flags
@@ -87,8 +88,6 @@ def build_chain(
 
     Input: a question string, or ``{"question": ..., "k": ..., "documents": [...], "conversation": Conversation}``.
     """
-    check = guard or apply_guardrail
-
     def prepare(payload: Any) -> Turn:
         data = payload if isinstance(payload, dict) else {"question": payload}
         question = clean_question(data.get("question"), settings.max_question_chars)
@@ -110,6 +109,7 @@ def build_chain(
             query = searcher.analyze(turn.asked_as)
         turn.query = searcher.restrict(query, turn.documents)
         turn.hits = searcher.search(turn.query, k=turn.k, timings=turn.timings)
+        turn.hits += searcher.dose_statements(turn.query, turn.hits)
         return turn
 
     def select(turn: Turn) -> Turn:
@@ -125,10 +125,20 @@ def build_chain(
     def finish(turn: Turn) -> Answer:
         assert turn.query is not None
         flags = [] if turn.abstained else scope_flags(turn.query, turn.selected)
-        draft = compose(turn.question, turn.selected, turn.abstained, flags, turn.summary)
+        notes = [] if turn.abstained else population_notes(turn.query, turn.selected)
+        draft = compose(turn.question, turn.selected, turn.abstained, flags, turn.summary, notes)
         draft = draft.model_copy(update={"asked_as": turn.asked_as, "documents": list(turn.documents)})
         guard_started = time.perf_counter()
-        checked = check(turn.asked_as or turn.question, draft)
+        asked = turn.asked_as or turn.question
+        if guard is None:
+            # Every statement retrieved (and every dose statement for an asked drug in the best
+            # guidelines) may settle "is a dose given?", not only the ones quoted.
+            # Only from the guidelines already quoted: a dose from another guideline is a guess.
+            quoted = {hit.chunk.source for hit in turn.selected}
+            statements = [quote_from_hit(hit) for hit in turn.hits if hit.chunk.source in quoted]
+            checked = apply_guardrail(asked, draft, statements=statements)
+        else:
+            checked = guard(asked, draft)
         if turn.conversation is not None:
             standalone = turn.asked_as or turn.question
             turn.conversation.record(turn.question, standalone, turn.subject or standalone, turn.query)

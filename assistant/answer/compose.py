@@ -53,7 +53,14 @@ def answer_first(selected: list[Hit]) -> list[Hit]:
     return sorted(selected, key=position)
 
 
-def compose(question: str, selected: list[Hit], abstained: bool, flags: list[Flag], summary: str | None) -> Answer:
+def compose(
+    question: str,
+    selected: list[Hit],
+    abstained: bool,
+    flags: list[Flag],
+    summary: str | None,
+    notes: list[str] | None = None,
+) -> Answer:
     """The draft answer: lead line and quotes in reading order, or an abstention."""
     if abstained:
         draft = Answer(question=question, abstained=True, lead=ABSTAIN_MESSAGE, summary=summary)
@@ -64,7 +71,7 @@ def compose(question: str, selected: list[Hit], abstained: bool, flags: list[Fla
         question=question,
         abstained=False,
         lead=LEAD_FOUND,
-        notes=[flag.message for flag in flags],
+        notes=[*(notes or []), *(flag.message for flag in flags)],
         summary=summary,
         quotes=quotes,
         citations=sort_labels([label for quote in quotes for label in quote.citations]),

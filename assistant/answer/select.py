@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from assistant.answer.schema import Quote, Reference
-from assistant.retrieval.query import Query
+from assistant.retrieval.query import AMOUNT, Query, medical_lexicon, words
 from assistant.retrieval.searcher import Hit
 from assistant.settings import Settings
 from assistant.vocabulary.drugs import find_drugs, same_drug
 
-# A number followed by a dose unit: statements that state an amount.
-DOSE_PATTERN = re.compile(r"\d\s*(?:mg|g|mcg|µg|μg|ug|units?|iu|ml)\b", re.IGNORECASE)
+DOSE_PATTERN = AMOUNT
 
 
 def required_similarity(analysis: Query | None, settings: Settings) -> float:
@@ -53,8 +50,12 @@ def select_statements(query: Query, hits: list[Hit], settings: Settings) -> tupl
     best = max(relevance.values())
     keep = [hit for hit in hits if relevance[hit.chunk.id] >= best - settings.select_margin and hit.dense >= required]
     keep = _about_the_drugs_asked(query, keep)
+    keep = _with_a_dose_statement(query, hits, keep, required)
     dose_first = query.dose_intent
-    keep.sort(key=lambda hit: (dose_first and not DOSE_PATTERN.search(hit.chunk.text), -relevance[hit.chunk.id]))
+    keep.sort(
+        key=lambda hit: (dose_first and not DOSE_PATTERN.search(hit.chunk.text), -relevance.get(hit.chunk.id, hit.dense))
+    )
+    keep = _without_other_conditions(query, keep)
     return False, _drop_redundant_lead_ins(keep[: settings.max_quotes])
 
 
@@ -65,7 +66,22 @@ def _relevance(hits: list[Hit], lexical_weight: float) -> dict[str, float]:
     even when the embedding of a long statement is diluted by its other words.
     """
     top_bm25 = max((hit.bm25 for hit in hits), default=0.0) or 1.0
-    return {hit.chunk.id: hit.dense + lexical_weight * hit.bm25 / top_bm25 for hit in hits}
+    return {
+        hit.chunk.id: hit.dense + lexical_weight * hit.bm25 / top_bm25 - _fragment_penalty(hit) for hit in hits
+    }
+
+
+# A label rather than a statement ("Levonorgestrel (LNG)", "Skin scrapings", "(Grade D)"): close to a
+# question in wording, but it answers nothing on its own.
+FRAGMENT_WORDS = 4
+FRAGMENT_PENALTY = 0.08
+
+
+def _fragment_penalty(hit: Hit) -> float:
+    text = hit.chunk.text
+    if len(words(text)) > FRAGMENT_WORDS or any(ch.isdigit() for ch in text) or hit.chunk.kind == "table_row":
+        return 0.0
+    return FRAGMENT_PENALTY
 
 
 def _about_the_drugs_asked(query: Query, hits: list[Hit]) -> list[Hit]:
@@ -86,10 +102,77 @@ def _about_the_drugs_asked(query: Query, hits: list[Hit]) -> list[Hit]:
     return about or hits
 
 
+# How far below the best cosine a dose statement for the asked drug may be and still be quoted
+# when nothing kept states that drug's dose: the number is what a dose question is asking for.
+DOSE_RESCUE_MARGIN = 0.25
+
+
+def _states_dose_of(query: Query, hit: Hit) -> bool:
+    text = f"{hit.chunk.context or ''} {hit.chunk.text}"
+    if not AMOUNT.search(hit.chunk.text):
+        return False
+    return any(same_drug(key, m.key) for key in query.drugs for m in find_drugs(text))
+
+
+def _with_a_dose_statement(query: Query, hits: list[Hit], keep: list[Hit], required: float) -> list[Hit]:
+    """For a dose question about a named drug, make sure a statement giving that drug's dose is quoted.
+
+    Without it, "What phenytoin loading dose ...?" quoted "Rates of phenytoin infusion may need to be
+    reduced ..." (closest in wording) and left out "phenytoin 18 mg/kg IV 50 mg/min", and the
+    guardrail then said no dose was given.
+    """
+    if not (query.dose_intent and query.drugs) or any(_states_dose_of(query, hit) for hit in keep):
+        return keep
+    best = max((hit.dense for hit in keep), default=0.0)
+    candidates = [
+        hit
+        for hit in hits
+        if hit.dense >= max(required, best - DOSE_RESCUE_MARGIN) and _states_dose_of(query, hit)
+    ]
+    if not candidates:
+        return keep
+    return [max(candidates, key=lambda hit: hit.dense), *keep]
+
+
+def _without_other_conditions(query: Query, keep: list[Hit]) -> list[Hit]:
+    """Supporting statements about another condition are not support.
+
+    "The recommendation against IVIG for inhibitor eradication comes from acquired
+    hemophilia A guideline" shares "IVIG" with a question about warm AIHA, but it is
+    about haemophilia. A statement other than the first (best) one is dropped when it names a
+    condition the question does not, and neither it nor its section heading shares any of the
+    question's specific terms apart from drug names.
+    """
+    if len(keep) < 2:
+        return keep
+    best = keep[0]
+    asked = set(words(query.expanded))
+    lexicon = medical_lexicon()
+    drug_words = {token for mention in find_drugs(query.expanded) for token in words(mention.surface)}
+    specific = set(query.domain_terms) - drug_words
+    if not specific:  # "amoxicillin dose?" names no condition: every indication is an answer
+        return keep
+    result = []
+    for hit in keep:
+        tokens = set(words(f"{hit.chunk.context or ''} {hit.chunk.text}"))
+        other = {token for token in tokens - asked if token in lexicon.conditions}
+        shared = (tokens | set(words(hit.chunk.section or ""))) & specific
+        if hit is not best and other and not shared:
+            continue
+        result.append(hit)
+    return result
+
+
 def _drop_redundant_lead_ins(selected: list[Hit]) -> list[Hit]:
-    """A lead-in sentence adds nothing when one of its bullets is quoted: the bullet shows it as context."""
+    """A lead-in quoted on its own says nothing ("... is limited to:"); with a bullet, the bullet shows it.
+
+    Lead-ins appear only as the context line of their bullets.
+    """
+    if len(selected) == 1:
+        return selected
     contexts = {hit.chunk.context for hit in selected if hit.chunk.context}
-    return [hit for hit in selected if hit.chunk.text not in contexts or len(selected) == 1]
+    kept = [hit for hit in selected if hit.chunk.text not in contexts and not hit.chunk.text.rstrip().endswith(":")]
+    return kept or selected[:1]
 
 
 def quote_from_hit(hit: Hit) -> Quote:

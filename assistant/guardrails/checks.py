@@ -58,9 +58,16 @@ def quoted_doses(quotes: list[Quote]) -> list[QuotedDose]:
 def is_about(quote: Quote, mention: DrugMention) -> bool:
     """A statement is about "low-dose IVIG" only if it says low-dose IVIG; about IVIG if it names IVIG at all."""
     found = find_drugs(quote.text) + (find_drugs(quote.context) if quote.context else [])
+    wanted = _MODIFIER_KIND.get(mention.modifier or "", mention.modifier)
     return any(
-        same_drug(mention.key, m.key) and (mention.modifier is None or m.modifier == mention.modifier) for m in found
+        same_drug(mention.key, m.key)
+        and (mention.modifier is None or _MODIFIER_KIND.get(m.modifier or "", m.modifier) == wanted)
+        for m in found
     )
+
+
+# "pulse-dose steroid" is what "high-dose corticosteroids (methylprednisolone 1g IV daily)" gives.
+_MODIFIER_KIND = {"pulse": "high", "full": "standard", "reduced": "low"}
 
 
 def dose_is_for(dose: Dose, mention: DrugMention) -> bool:

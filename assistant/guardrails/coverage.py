@@ -115,10 +115,17 @@ def check_not_specified(question: str, quotes: list[Quote], quoted: list[QuotedD
         about = [quote for quote in quotes if is_about(quote, mention)]
         if any(found.quote in about and dose_is_for(found.dose, mention) for found in quoted):
             continue
+        if any(_unnamed(found) for found in quoted):
+            continue  # "The recommended dose is 0.4 mg per day." may well be the asked drug's: never deny it
         flag, note = _not_specified(mention, about, quoted)
         flags.append(flag)
         notes.append(note)
     return Outcome(flags=tuple(flags), notes=tuple(notes))
+
+
+def _unnamed(found: QuotedDose) -> bool:
+    """A dose in a statement that names no drug at all: its drug is in the heading or the sentence before."""
+    return found.dose.drug_key is None and not find_drugs(f"{found.quote.context or ''} {found.quote.text}")
 
 
 def _not_specified(mention: DrugMention, about: list[Quote], quoted: list[QuotedDose]) -> tuple[Flag, str]:

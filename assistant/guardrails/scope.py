@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import Stemmer
+
 from assistant.answer.schema import Flag, FlagCode, Severity
 from assistant.answer.select import DOSE_PATTERN
-from assistant.retrieval.query import Query, contains_term, default_normalizer
+from assistant.retrieval.query import Query, contains_term, default_normalizer, words
 from assistant.retrieval.searcher import Hit
+
+_STEM = Stemmer.Stemmer("english")
+
+
+def _mentioned(term: str, scope_words: set[str], scope_stems: set[str]) -> bool:
+    """ "seizure" is mentioned by "seizures", "pregnant" by "pregnancy", "arthritis" by "osteoarthritis"."""
+    stem = _STEM.stemWord(term)
+    prefix = stem[: max(6, len(stem) - 2)]
+    if stem in scope_stems or (len(stem) >= 6 and any(s.startswith(prefix) for s in scope_stems)):
+        return True
+    return len(term) >= 6 and any(term in word for word in scope_words)
 
 
 def scope_flags(query: Query, selected: list[Hit]) -> list[Flag]:
@@ -25,8 +38,12 @@ def scope_flags(query: Query, selected: list[Hit]) -> list[Flag]:
     )
     titles = ", ".join(dict.fromkeys(f"“{h.chunk.title}”" for h in dosed))
     flags: list[Flag] = []
+    scope_words = set(words(scope))
+    scope_stems = set(_STEM.stemWords(list(scope_words)))
     for term in query.conditions:
         if any(contains_term(scope, variant) for variant in [term, *normalizer.expansions(term)]):
+            continue
+        if _mentioned(term, scope_words, scope_stems):
             continue
         name = term.upper() if len(term) <= 4 else term
         message = (

@@ -85,7 +85,8 @@ def is_follow_up(query: Query) -> bool:
     )
     cue = bool(_CUE.match(query.text)) or bool(_ANAPHORA.search(query.text))
     if not own_subject:
-        return word_count <= 2 * _SHORT
+        # "What is the capital of France?" names no subject of ours either, but it is not a follow-up.
+        return cue or word_count <= 4
     return cue and word_count <= _SHORT and not (query.drugs and query.conditions)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +24,8 @@ _DOSE_INTENT = re.compile(
     r"mg/kg|mg/m2|regimen|schedule|how often|frequency|infusion rate|\d+(?:\.\d+)?\s?kg)\b",
     re.IGNORECASE,
 )
+# A number followed by a dose unit: a statement that states an amount.
+AMOUNT = re.compile(r"\d\s*(?:mg|g|mcg|µg|μg|ug|units?|iu|ml|mmol)\b", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -67,39 +69,89 @@ def mentions_dosing(question: str) -> bool:
 
 @dataclass(frozen=True)
 class QueryNormalizer:
-    """Spelling rewrites and synonym groups, loaded from a JSON data file."""
+    """Spelling rewrites, synonym groups and lay/brand translations, loaded from JSON data files.
+
+    Synonym groups are symmetric (any member brings the others); lay phrases and
+    brand names translate one way ("water pill" -> "diuretic"), because a
+    guideline never says "water pill" and a clinician's "diuretic" should not
+    search for it.
+    """
 
     spelling: dict[str, str]
     groups: tuple[tuple[str, ...], ...]
+    lay: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    brands: frozenset[str] = frozenset()  # the lay keys that are brand names (they name drugs)
+    _lay_pattern: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.lay and self._lay_pattern is None:
+            phrases = sorted(self.lay, key=len, reverse=True)
+            body = "|".join(re.escape(phrase) for phrase in phrases)
+            pattern = re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
+            object.__setattr__(self, "_lay_pattern", pattern)
 
     @classmethod
     def from_json(cls, text: str) -> QueryNormalizer:
         return cls.from_data(json.loads(text))
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> QueryNormalizer:
+    def from_data(cls, data: dict[str, Any], consumer: dict[str, Any] | None = None) -> QueryNormalizer:
         spelling = {str(k).lower(): str(v).lower() for k, v in data.get("spelling", {}).items()}
         groups = tuple(tuple(str(term).lower() for term in group) for group in data.get("synonyms", []))
-        return cls(spelling=spelling, groups=groups)
+        normalizer = cls(spelling=spelling, groups=groups)
+        if not consumer:
+            return normalizer
+        lay: dict[str, tuple[str, ...]] = {}
+        for phrase, terms in consumer.get("terms", {}).items():
+            lay[normalizer.normalize(str(phrase))] = tuple(normalizer.normalize(str(term)) for term in terms)
+        brands: set[str] = set()
+        for brand, generic in consumer.get("brands", {}).items():
+            names = tuple(normalizer.normalize(part).strip() for part in str(generic).split("/") if part.strip())
+            key = normalizer.normalize(str(brand))
+            if key not in lay:
+                lay[key] = names
+                brands.add(key)
+        return cls(spelling=spelling, groups=groups, lay=lay, brands=frozenset(brands))
 
     def normalize(self, text: str) -> str:
         """Lower case, NFKC, British spellings rewritten."""
         lowered = unicodedata.normalize("NFKC", text).lower()
         return _WORD.sub(lambda m: self.spelling.get(m.group(0), m.group(0)), lowered)
 
+    def translations(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """(term found in the text, what it also stands for): synonym-group members, then lay phrases.
+
+        Lay phrases match longest first and never overlap ("stomach flu" is not also "flu").
+        """
+        normalized = self.normalize(text)
+        found: list[tuple[str, tuple[str, ...]]] = []
+        for group in self.groups:
+            present = [term for term in group if contains_term(normalized, term)]
+            if present:
+                others = tuple(term for term in group if term not in present)
+                found.extend((term, others) for term in present)
+        if self._lay_pattern is not None:
+            found.extend((m.group(0), self.lay[m.group(0)]) for m in self._lay_pattern.finditer(normalized))
+        return found
+
+    def generic_names(self, text: str) -> list[str]:
+        """The generic names of brand names in the text ("ellaOne" -> "ulipristal acetate")."""
+        if self._lay_pattern is None:
+            return []
+        hits = [m.group(0) for m in self._lay_pattern.finditer(self.normalize(text)) if m.group(0) in self.brands]
+        return [name for brand in hits for name in self.lay[brand]]
+
     def expansions(self, text: str) -> list[str]:
-        """Terms of every synonym group that has a member in the (normalized) text."""
+        """Terms the text's synonyms, lay phrases and brand names stand for, each once, not already in it."""
         normalized = self.normalize(text)
         extra: list[str] = []
-        for group in self.groups:
-            if any(contains_term(normalized, term) for term in group):
-                extra.extend(term for term in group if not contains_term(normalized, term) and term not in extra)
+        for _, alternatives in self.translations(text):
+            extra.extend(t for t in alternatives if t not in extra and not contains_term(normalized, t))
         return extra
 
     def matched_terms(self, text: str) -> list[str]:
-        """Synonym-group terms that occur in the (normalized) text."""
-        normalized = self.normalize(text)
-        return [term for group in self.groups for term in group if contains_term(normalized, term)]
+        """Synonym-group terms and lay phrases that occur in the (normalized) text."""
+        return list(dict.fromkeys(term for term, _ in self.translations(text)))
 
     def expand(self, text: str) -> str:
         """The normalized text followed by its synonyms: what BM25 and the embedding see."""
@@ -115,7 +167,7 @@ def contains_term(text: str, term: str) -> bool:
 
 @lru_cache(maxsize=1)
 def default_normalizer() -> QueryNormalizer:
-    return QueryNormalizer.from_data(load_data("synonyms.json"))
+    return QueryNormalizer.from_data(load_data("synonyms.json"), load_data("consumer_terms.json"))
 
 
 def words(text: str) -> list[str]:
@@ -176,6 +228,7 @@ def build_query(question: str, normalizer: QueryNormalizer | None = None) -> Que
 
     normalizer = normalizer or default_normalizer()
     normalized = normalizer.normalize(question)
+    generics = normalizer.generic_names(question)
     conditions = medical_lexicon().conditions
     return Query(
         text=question,
@@ -183,6 +236,6 @@ def build_query(question: str, normalizer: QueryNormalizer | None = None) -> Que
         expanded=normalizer.expand(question),
         expansions=tuple(normalizer.expansions(question)),
         dose_intent=mentions_dosing(question),
-        drugs=tuple(dict.fromkeys(mention.key for mention in find_drugs(question))),
+        drugs=tuple(dict.fromkeys(mention.key for mention in find_drugs(" ; ".join([question, *generics])))),
         conditions=tuple(dict.fromkeys(term for term in words(normalized) if term in conditions)),
     )

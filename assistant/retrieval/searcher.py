@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import bm25s
@@ -24,10 +24,19 @@ from assistant.errors import UnknownDocumentError
 from assistant.index.build import ensure_index
 from assistant.index.embeddings import Embedder, get_embedder
 from assistant.index.store import LoadedIndex, Progress
-from assistant.ingest.chunking import Chunk
-from assistant.retrieval.query import Query, QueryNormalizer, build_query, default_normalizer, medical_lexicon, words
+from assistant.retrieval.dose_lookup import dose_statements
+from assistant.retrieval.hit import Hit
+from assistant.retrieval.query import (
+    Query,
+    QueryNormalizer,
+    build_query,
+    default_normalizer,
+    medical_lexicon,
+    words,
+)
 from assistant.retrieval.spelling import Speller
 from assistant.settings import Settings
+from assistant.vocabulary.drugs import find_drugs
 
 try:  # stemming is optional: bm25s works on surface forms without it
     import Stemmer
@@ -53,6 +62,23 @@ def _is_rare_name(surface: str, is_first_word: bool) -> bool:
     return abbreviation or capitalized
 
 
+# "Bell's palsy", "Paget's disease", "Raynaud's phenomenon": a name plus a condition noun names a condition
+# even when the name is an everyday word.
+_EPONYM = re.compile(
+    r"\b([A-Z][a-z]+)(?:'s|’s|s')?\s+(?:disease|palsy|syndrome|sign|phenomenon|ulcer|sarcoma|lymphoma|"
+    r"anomaly|contracture|fracture|cyst|thyroiditis|arthritis|encephalopathy|neuralgia|dystrophy)\b"
+)
+
+
+def eponyms(question: str) -> set[str]:
+    """Lower-case eponym words of a question ("bell's" for "Bell's palsy")."""
+    found = set()
+    for match in _EPONYM.finditer(question):
+        surface = question[match.start(1) : match.end(1)].lower()
+        found |= {surface, surface + "'s", surface + "s"}
+    return found
+
+
 def _unique(tokens: list[str]) -> list[str]:
     return list(dict.fromkeys(tokens))
 
@@ -68,18 +94,6 @@ def bm25_tokens(text: str) -> list[str]:
         parts = [part for part in token.split("-") if part] if "-" in token else []
         tokens.extend(t for t in [token, *parts] if t not in _STOPWORDS)
     return list(_STEM(tokens)) if _STEM else tokens
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One retrieved chunk with the evidence for its rank."""
-
-    chunk: Chunk
-    score: float  # fused reciprocal-rank score: orders hits, not comparable across queries
-    dense: float  # cosine similarity of question and chunk: comparable across queries
-    bm25: float
-    rank: int
-    coverage: float = 1.0  # share of the question's specific terms its guideline uses anywhere
 
 
 class HybridSearcher:
@@ -114,6 +128,8 @@ class HybridSearcher:
         for row, chunk in enumerate(self.chunks):
             rows.setdefault(chunk.source, []).append(row)
         self._rows_by_source = {source: np.asarray(found, dtype=np.int64) for source, found in rows.items()}
+        self.dosed_drugs: dict[str, list[tuple[int, frozenset[str]]]] = {}  # per source, see dose_lookup
+        self._vectors: dict[str, np.ndarray] = {}  # recent query embeddings (the chain asks twice per question)
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None, notify: Any = None) -> HybridSearcher:
@@ -165,7 +181,7 @@ class HybridSearcher:
         if not self.chunks:
             return []
         started = time.perf_counter()
-        query_vector = self.embedder.encode_query(query.expanded)
+        query_vector = self.encode(query.expanded)
         if timings is not None:
             timings["embed"] = (time.perf_counter() - started) * 1000
         allowed = self._allowed_rows(query)
@@ -176,6 +192,27 @@ class HybridSearcher:
         if timings is not None:
             timings["retrieve"] = (time.perf_counter() - started) * 1000
         return hits
+
+    def encode(self, text: str) -> np.ndarray:
+        """The query embedding, remembered for the few questions in flight."""
+        vector = self._vectors.get(text)
+        if vector is None:
+            vector = self.embedder.encode_query(text)
+            if len(self._vectors) > 64:
+                self._vectors.clear()
+            self._vectors[text] = vector
+        return vector
+
+    def dose_statements(self, query: Query, hits: list[Hit]) -> list[Hit]:
+        """Statements giving an asked drug's dose in the best guidelines (see :mod:`~assistant.retrieval.dose_lookup`)."""
+        return dose_statements(self, query, hits)
+
+    def rows_of(self, source: str) -> list[int]:
+        """The positions of one guideline's statements in :attr:`chunks`."""
+        return self._rows_by_source.get(source, np.asarray([], dtype=np.int64)).tolist()
+
+    def cosine(self, row: int, query_vector: np.ndarray) -> float:
+        return self._cosine(row, query_vector)
 
     def _dense(self, query_vector: np.ndarray, allowed: np.ndarray | None = None) -> dict[int, float]:
         """Nearest statements by cosine; with a document filter, only among that filter's rows."""
@@ -252,13 +289,30 @@ class HybridSearcher:
         for token in words(query.normalized):
             if token in unknown or self._is_known(token, covered) or _looks_like_quantity(token):
                 continue
-            if medical_lexicon().names(token) or _is_rare_name(surfaces.get(token, token), token == first):
+            named = token in eponyms(question) or medical_lexicon().names(token)
+            if named or _is_rare_name(surfaces.get(token, token), token == first):
                 unknown.append(token)
-        return unknown
+        return unknown + self._untranslated_lay_phrases(query)
+
+    def _untranslated_lay_phrases(self, query: Query) -> list[str]:
+        """Lay phrases ("ear wax", "head lice") whose guideline terms the library never uses.
+
+        Their words are everyday English, so nothing else marks the question as being about
+        a subject this library does not cover; the vocabulary says what the subject is.
+        """
+        found = []
+        for phrase, terms in self.normalizer.translations(query.text):
+            if phrase in self.normalizer.lay and phrase not in self.normalizer.brands:
+                if not self._uses(phrase) and not any(self._uses(term) for term in terms):
+                    found.append(phrase)
+        return found
 
     def analyze(self, question: str) -> Query:
         """The one :class:`Query` for a question: its own analysis plus what it shares with this corpus."""
         query = build_query(question, self.normalizer)
+        if not query.drugs:  # "rituxamab dose": the typo-corrected word names the drug
+            corrected = " ".join(self._spelling_corrections(query.normalized))
+            query = replace(query, drugs=tuple(dict.fromkeys(m.key for m in find_drugs(corrected))))
         return replace(
             query,
             domain_terms=tuple(self.domain_terms(query)),
@@ -327,18 +381,56 @@ class HybridSearcher:
         """
         found: list[str] = []
         for token in words(query.expanded):
-            if token in self._known and token not in _STOPWORDS and token not in found:
+            if token in _STOPWORDS or token in found:
+                continue
+            if token in self._known or self._known_by_stem(token):
                 # A hyphenated compound the corpus uses ("second-line", "high-dose") is a term
                 # of art even when its parts are everyday words.
                 if "-" in token or zipf_frequency(token, "en") < self.settings.rare_word_zipf:
                     found.append(token)
         return found
 
+    def _known_by_stem(self, token: str) -> bool:
+        """ "anticoagulate" is the library's "anticoagulation", "transfuse" its "transfusions"."""
+        if len(token) < 5 or not token.isalpha() or _STEM is None:
+            return False
+        return _STEM([token])[0] in self._known_stems
+
     def _covered(self, query: Query) -> set[str]:
-        """Words the question's synonyms and matched vocabulary terms stand for (so they are not unknown)."""
-        covered = set(words(" ".join(query.expansions)))
-        covered |= {token for term in self.normalizer.matched_terms(query.text) for token in words(term)}
+        """Question words that stand for something the library does use, through a synonym or lay translation.
+
+        "EpiPen" is covered when the library says "adrenaline"; "rabies jab" is not
+        covered just because the vocabulary knows it, when no guideline mentions rabies.
+        """
+        covered: set[str] = set()
+        for term, alternatives in self.normalizer.translations(query.text):
+            lay = term in self.normalizer.lay
+            used = [alt for alt in alternatives if (self._uses(alt) if lay else self._uses_a_specific_word(alt))]
+            if used or self._uses(term):
+                covered |= set(words(term)) | {token for alt in used for token in words(alt)}
         return covered
+
+    def _uses_a_specific_word(self, term: str) -> bool:
+        """For a synonym ("bruton tyrosine kinase"): the library uses one of its rare words.
+
+        "cold agglutinin disease" is not covered by a library that says "disease" but never
+        "agglutinin"; "BTK" is covered by one that says "tyrosine kinase".
+        """
+        tokens = words(term)
+        rare = [token for token in tokens if zipf_frequency(token, "en") < self.settings.rare_word_zipf]
+        if not rare:
+            return self._uses(term)
+        return any(self._uses(token) for token in rare)
+
+    def _uses(self, term: str) -> bool:
+        """Whether the library uses every word of a term (directly or as a stem)."""
+        tokens = words(term)
+        if not tokens:
+            return False
+        if all(token in self._known for token in tokens):
+            return True
+        stems = _STEM(tokens) if _STEM else tokens
+        return all(stem in self._known_stems for stem in stems)
 
     def _is_known(self, token: str, covered: set[str]) -> bool:
         if token in self._known or token in covered or token in _STOPWORDS or len(token) < 3:

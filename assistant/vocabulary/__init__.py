@@ -2,7 +2,8 @@
 
 ``drugs.json`` (drug names, aliases, classes), ``synonyms.json`` (British/US
 spellings, abbreviations, lay words) and ``medical_terms.json`` (conditions,
-tests, telling suffixes) are read here once per process and handed to every
+tests, telling suffixes) and ``consumer_terms.json`` (lay phrases and brand
+names -> the terms guidelines use) are read here once per process and handed to every
 stage that needs them, so no stage opens a data file of its own.
 """
 
@@ -13,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-DATA_FILES = ("drugs.json", "synonyms.json", "medical_terms.json")
+DATA_FILES = ("drugs.json", "synonyms.json", "medical_terms.json", "consumer_terms.json")
 
 
 @cache

@@ -126,14 +126,23 @@ def _typo_mentions(text: str, taken: list[tuple[int, int]]) -> list[DrugMention]
 
 @lru_cache(maxsize=4096)
 def _misspelt(word: str) -> str | None:
-    """The lexicon key a rare word misspells (same first letter, one edit, two for long words), else None."""
+    """The lexicon key a rare word misspells (same first letter, one edit, two for words of 10+ letters), else None."""
     lex = lexicon()
     if len(word) < _TYPO_MIN_LENGTH or word in lex.names or zipf_frequency(word, "en") >= _COMMON_WORD_ZIPF:
         return None
-    allowed = 1 if len(word) < 8 else 2
+    if word in _medical_words() or word.rstrip("s") in _medical_words():
+        return None  # "thiazide" is a drug class, not a misspelt "thiamine"
+    allowed = 1 if len(word) < 10 else 2
     choices = [name for name in _single_word_names() if name[0] == word[0] and abs(len(name) - len(word)) <= allowed]
     best = process.extractOne(word, choices, scorer=Levenshtein.distance, score_cutoff=allowed)
     return lex.names[best[0]] if best is not None else None
+
+
+@lru_cache(maxsize=1)
+def _medical_words() -> frozenset[str]:
+    """Condition, test and drug-class words (medical_terms.json): real words, never typos of a drug."""
+    data = load_data("medical_terms.json")
+    return frozenset(str(term).lower() for key in ("conditions", "tests", "drug_classes") for term in data.get(key, []))
 
 
 @lru_cache(maxsize=1)

@@ -111,7 +111,11 @@ def test_without_a_conversation_a_follow_up_is_not_rewritten(library: Assistant)
 
 @pytest.mark.parametrize(
     "second",
-    ["What dose of clarithromycin for pneumonia in penicillin allergy?", "How is acute sinusitis treated in adults?"],
+    [
+        "What dose of clarithromycin for pneumonia in penicillin allergy?",
+        "How is acute sinusitis treated in adults?",
+        "What is the capital of France?",
+    ],
 )
 def test_a_new_standalone_question_is_not_treated_as_a_follow_up(library: Assistant, second: str) -> None:
     conversation = library.new_conversation()

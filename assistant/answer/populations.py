@@ -1,0 +1,54 @@
+"""Who a question is about: a statement for adults is not an answer about children.
+
+When a question names a group (children, pregnancy, older adults, kidney
+impairment...) and none of the quoted statements, nor their guideline's title
+or section, names that group, the quotes may well be about someone else. The
+answer then says so above the quotes, in our own words, for every kind of
+question (the dose guardrail separately flags doses stated for another context).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from assistant.retrieval.query import Query, QueryNormalizer, contains_term, default_normalizer
+from assistant.retrieval.searcher import Hit
+from assistant.vocabulary import load_data
+
+
+@lru_cache(maxsize=1)
+def populations() -> dict[str, tuple[str, ...]]:
+    """Group name -> the (normalized) words that name it, from ``medical_terms.json``."""
+    normalizer = default_normalizer()
+    groups = load_data("medical_terms.json").get("populations", {})
+    return {str(name): tuple(normalizer.normalize(str(word)) for word in words) for name, words in groups.items()}
+
+
+def named_populations(text: str, normalizer: QueryNormalizer | None = None) -> list[str]:
+    """The groups a question names; lay phrases are set aside first ("baby aspirin" names no baby)."""
+    normalizer = normalizer or default_normalizer()
+    normalized = normalizer.normalize(text)
+    for phrase in (term for term, _ in normalizer.translations(text) if term in normalizer.lay):
+        normalized = normalized.replace(phrase, " ")
+    return [name for name, words in populations().items() if any(contains_term(normalized, w) for w in words)]
+
+
+def population_notes(query: Query, selected: list[Hit]) -> list[str]:
+    """One note per group the question names that no quoted statement (or its title/section) names."""
+    if not selected:
+        return []
+    normalizer = default_normalizer()
+    scope = normalizer.normalize(
+        " ".join(f"{h.chunk.title} {h.chunk.section or ''} {h.chunk.context or ''} {h.chunk.text}" for h in selected)
+    )
+    titles = ", ".join(dict.fromkeys(f"“{hit.chunk.title}”" for hit in selected if hit.chunk.title))
+    notes: list[str] = []
+    for name in named_populations(query.text, normalizer):
+        if any(contains_term(scope, word) for word in populations()[name]):
+            continue
+        notes.append(
+            f"The question is about {name}, but none of the quoted statements is stated for {name}"
+            + (f" (they come from {titles})" if titles else "")
+            + ". Check that they apply before using them."
+        )
+    return notes

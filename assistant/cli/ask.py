@@ -1,0 +1,144 @@
+"""``ask``: quoted, cited answers in the terminal or as JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from assistant import present
+from assistant.answer.schema import ABSTAIN_MESSAGE, Answer
+from assistant.cli.common import (
+    EXIT_FAILURE,
+    EXIT_INPUT,
+    EXIT_OK,
+    CorpusOpt,
+    IndexOpt,
+    KOpt,
+    _fail,
+    _load_assistant,
+    _settings,
+    app,
+    err,
+    escape,
+    out,
+)
+from assistant.errors import AssistantError, InputError
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.assistant import Assistant
+    from assistant.retrieval.followup import Conversation
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, or '-' to read one question per line from stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON (one object per line).")] = False,
+    k: KOpt = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    doc: Annotated[
+        list[str] | None,
+        typer.Option("--doc", help="Answer only from this guideline (as in quotes[].source); repeatable."),
+    ] = None,
+    conversation: Annotated[
+        bool,
+        typer.Option(
+            "--conversation",
+            help="With '-': the lines are one conversation, so a follow-up like 'and in children?' keeps its subject.",
+        ),
+    ] = False,
+) -> None:
+    """Answer a question with quoted, cited guideline statements."""
+    if question != "-":
+        try:
+            from assistant.retrieval.query import clean_question
+
+            clean_question(question, Settings().max_question_chars)
+        except InputError as exc:
+            raise _fail(exc) from None
+    try:
+        assistant = _load_assistant(_settings(corpus, index))
+    except AssistantError as exc:
+        raise _fail(exc) from None
+    if question == "-":
+        talk = assistant.new_conversation() if conversation else None
+        raise typer.Exit(_ask_batch(assistant, as_json, k, doc, talk))
+    try:
+        answer = assistant.ask(question, k=k, documents=doc)
+    except AssistantError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(answer.model_dump_json())
+    else:
+        print_answer(answer)
+
+
+def _ask_batch(
+    assistant: Assistant,
+    as_json: bool,
+    k: int | None,
+    documents: list[str] | None = None,
+    conversation: Conversation | None = None,
+) -> int:
+    """One question per input line; blank lines skipped; a bad line reports its error and the rest go on."""
+    status = EXIT_OK
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            answer = assistant.ask(line.rstrip("\n"), k=k, documents=documents, conversation=conversation)
+        except AssistantError as exc:
+            status = EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILURE
+            if as_json:
+                print(json.dumps({"line": number, "question": line.strip()[:200], "error": str(exc)}), flush=True)
+            else:
+                err.print(f"[red]Line {number}:[/red] {escape(str(exc))}")
+            continue
+        if as_json:
+            print(answer.model_dump_json(), flush=True)
+        else:
+            out.rule(escape(answer.question[:80]))
+            print_answer(answer)
+    return status
+
+
+def print_answer(answer: Answer) -> None:
+    """Human-readable answer: flags first (they matter most), then quotes, then the dose table."""
+    if answer.asked_as:
+        out.print(f"[dim]Follow-up answered as: {escape(answer.asked_as)}[/]")
+    for flag in answer.guardrail.flags:
+        colour = {"block": "red", "warn": "yellow"}.get(flag.severity.value, "cyan")
+        out.print(f"[bold {colour}]{flag.severity.value.upper()} {flag.code.value}:[/] {escape(flag.message)}")
+    if answer.abstained or not answer.quotes:
+        out.print(Panel(escape(answer.lead or ABSTAIN_MESSAGE), title="Not in the guideline", border_style="blue"))
+        return
+    if answer.summary_withheld:
+        out.print(f"[red]{escape(present.WITHHELD_NOTICE)}[/red]")
+    if answer.summary and not answer.summary_withheld:
+        out.print(escape(answer.summary))
+    for note in answer.notes:
+        out.print(escape(note))
+    out.print(escape(answer.lead))
+    for quote in answer.quotes:
+        chips = present.citation_chips(quote.citations)
+        body = (f"[dim italic]{escape(quote.context)}[/]\n" if quote.context else "") + escape(quote.text)
+        where = present.quote_location(quote)
+        out.print(Panel(body, title=escape(chips) or None, subtitle=escape(where), title_align="left", subtitle_align="right"))
+    if answer.doses:
+        out.print(dose_table(answer))
+    out.print(f"[dim]Citations: {escape(', '.join(answer.citations)) or 'none'} · {answer.timings_ms.get('total', 0):.0f} ms[/]")
+
+
+def dose_table(answer: Answer) -> Table:
+    table = Table(title="Doses in the quoted statements", title_justify="left")
+    for column in present.DOSE_COLUMNS:
+        table.add_column(column)
+    for cells in present.dose_cells(answer):
+        table.add_row(*(escape(cell) for cell in cells))
+    return table

@@ -1,0 +1,136 @@
+"""The command line's shared parts: the Typer apps, consoles, options, progress bars and error exits.
+
+The ``guideline-assistant`` command line.
+
+Exit codes: 0 answered (an abstention is an answer), 1 the corpus, index or
+model cannot be used, 2 the input cannot be answered as given (empty or
+over-long question, bad option). Messages go to stderr; answers to stdout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape as _escape_markup
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from assistant.errors import AssistantError, InputError
+from assistant.settings import Settings
+
+EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
+
+app = typer.Typer(
+    name="guideline-assistant",
+    help="Quoted, cited answers from clinical guideline text, offline, with a dose guardrail.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Build or inspect the search index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+if TYPE_CHECKING:
+    from assistant.assistant import Assistant
+
+out = Console()
+err = Console(stderr=True)
+
+CorpusOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--corpus", help="Folder of guideline files (.pdf .md .txt .html) [default: the project's corpus/]."
+    ),
+]
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [default: the project's index/].")]
+KOpt = Annotated[int | None, typer.Option("--k", min=1, max=50, help="Passages retrieved before selection.")]
+
+
+def _settings(corpus: Path | None, index: Path | None, **extra: Any) -> Settings:
+    return Settings().with_overrides(corpus_dir=corpus, index_dir=index, **extra)
+
+
+# Control characters (ANSI escapes, carriage returns, backspaces), bidirectional overrides and
+# invisible characters would let guideline text change what the terminal shows ("1 g/kg" drawn
+# as "10 g/kg"): each is shown as a visible \xNN or \uNNNN escape instead.
+_SHOWN_ESCAPED = {
+    code: (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    for code in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x061C, *range(0x200B, 0x2010),
+                 *range(0x202A, 0x202F), *range(0x2060, 0x2070), 0xFEFF]
+}
+
+
+def escape(text: str) -> str:
+    """Text for the terminal: rich markup escaped and every control or invisible character made visible."""
+    return _escape_markup(text.replace("\r\n", "\n").translate(_SHOWN_ESCAPED))
+
+
+def _progress(first: TextColumn, *extra: TextColumn) -> Progress:
+    """A transient rich progress display on stderr: label, bar, count, rate, elapsed and time left."""
+    columns = (
+        first,
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        *extra,
+    )
+    return Progress(*columns, console=err, transient=True)
+
+
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr, fed by ``(done, total)`` callbacks: count, rate, time left."""
+    with _progress(TextColumn(label)) as bar:
+        task = bar.add_task(label, total=None, rate="")
+
+        def update(done: int, total: int) -> None:
+            speed = bar.tasks[0].speed
+            bar.update(task, completed=done, total=total, rate=f"{speed:,.0f}/s" if speed else "")
+
+        yield update
+
+
+@contextmanager
+def _build_progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[int, int, str], None]]]:
+    """Two bars for a build: files read and parsed (with the current file), then statements embedded."""
+    with _progress(TextColumn("{task.description}"), TextColumn("[dim]{task.fields[current]}")) as bar:
+        files = bar.add_task("Reading files", total=None, rate="", current="")
+        statements = bar.add_task("Embedding statements", total=None, rate="", current="", visible=False)
+
+        def on_file(done: int, total: int, source: str) -> None:
+            speed = bar.tasks[files].speed
+            bar.update(files, completed=done, total=total, current=source[-40:], rate=f"{speed:,.1f} files/s" if speed else "")
+
+        def on_statements(done: int, total: int) -> None:
+            speed = bar.tasks[statements].speed
+            bar.update(files, completed=bar.tasks[files].total or 0, current="")
+            bar.update(statements, visible=True, completed=done, total=total, rate=f"{speed:,.0f}/s" if speed else "")
+
+        yield on_statements, on_file
+
+
+def _load_assistant(settings: Settings) -> Assistant:
+    from assistant.ingest.preflight import check_corpus
+
+    check_corpus(settings.corpus_dir)  # before importing the model stack: a missing corpus is said in under a second
+    from assistant.assistant import Assistant
+
+    with _progress_bar("Embedding statements") as progress:
+        return Assistant.load(
+            settings=settings, progress=progress, notify=lambda m: err.print(f"[yellow]{escape(m)}", soft_wrap=True)
+        )
+
+
+def _fail(exc: AssistantError) -> typer.Exit:
+    # soft_wrap: one line whatever the width, so a long path is never folded in logs or pipes.
+    err.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)
+    return typer.Exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILURE)
+
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant.answer.answer_type import wanted_kind
 from assistant.answer.schema import Quote, Reference
 from assistant.retrieval.query import AMOUNT, Query, medical_lexicon, words
 from assistant.retrieval.searcher import Hit
@@ -51,9 +52,15 @@ def select_statements(query: Query, hits: list[Hit], settings: Settings) -> tupl
     keep = [hit for hit in hits if relevance[hit.chunk.id] >= best - settings.select_margin and hit.dense >= required]
     keep = _about_the_drugs_asked(query, keep)
     keep = _with_a_dose_statement(query, hits, keep, required)
+    keep = _with_the_quantity_asked(query, hits, keep, required)
     dose_first = query.dose_intent
+    kind = wanted_kind(query.text)
     keep.sort(
-        key=lambda hit: (dose_first and not DOSE_PATTERN.search(hit.chunk.text), -relevance.get(hit.chunk.id, hit.dense))
+        key=lambda hit: (
+            dose_first and not DOSE_PATTERN.search(hit.chunk.text),
+            kind is not None and not kind.stated.search(hit.chunk.text),
+            -relevance.get(hit.chunk.id, hit.dense),
+        )
     )
     keep = _without_other_conditions(query, keep)
     return False, _drop_redundant_lead_ins(keep[: settings.max_quotes])
@@ -161,6 +168,25 @@ def _without_other_conditions(query: Query, keep: list[Hit]) -> list[Hit]:
             continue
         result.append(hit)
     return result
+
+
+def _with_the_quantity_asked(query: Query, hits: list[Hit], keep: list[Hit], required: float) -> list[Hit]:
+    """When the question asks for a duration, volume, percentage or age, quote a statement that states one."""
+    kind = wanted_kind(query.text)
+    if kind is None or not keep or any(kind.stated.search(hit.chunk.text) for hit in keep):
+        return keep
+    sources = {hit.chunk.source for hit in keep}
+    best = max(hit.dense for hit in keep)
+    candidates = [
+        hit
+        for hit in hits
+        if hit.chunk.source in sources
+        and hit.dense >= max(required, best - DOSE_RESCUE_MARGIN)
+        and kind.stated.search(hit.chunk.text)
+    ]
+    if not candidates:
+        return keep
+    return [max(candidates, key=lambda hit: hit.dense), *keep]
 
 
 def _drop_redundant_lead_ins(selected: list[Hit]) -> list[Hit]:

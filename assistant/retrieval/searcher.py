@@ -35,65 +35,17 @@ from assistant.retrieval.query import (
     words,
 )
 from assistant.retrieval.spelling import Speller
+from assistant.retrieval.terms import (
+    STEM,
+    STOPWORDS,
+    bm25_tokens,
+    eponyms,
+    is_rare_name,
+    looks_like_quantity,
+    unique,
+)
 from assistant.settings import Settings
 from assistant.vocabulary.drugs import find_drugs
-
-try:  # stemming is optional: bm25s works on surface forms without it
-    import Stemmer
-
-    _STEM = Stemmer.Stemmer("english").stemWords
-except ImportError:  # pragma: no cover
-    _STEM = None
-
-_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | {"guideline", "guidelines", "say", "says", "recommend"}
-
-
-def _looks_like_quantity(token: str) -> bool:
-    """'70kg', '2g', 'q6h', '375mg' are amounts, not names."""
-    return bool(re.fullmatch(r"q?\d+(?:[.,]\d+)?[a-z]{0,4}\d?|[a-z]{1,3}\d{1,3}", token))
-
-
-def _is_rare_name(surface: str, is_first_word: bool) -> bool:
-    """A rare word written as a name or abbreviation: "Kawasaki", "INR", "HbA1c"."""
-    if zipf_frequency(surface.lower(), "en") >= 3.0:
-        return False
-    abbreviation = len(surface) <= 6 and sum(ch.isupper() or ch.isdigit() for ch in surface) >= 2
-    capitalized = surface[:1].isupper() and not is_first_word
-    return abbreviation or capitalized
-
-
-# "Bell's palsy", "Paget's disease", "Raynaud's phenomenon": a name plus a condition noun names a condition
-# even when the name is an everyday word.
-_EPONYM = re.compile(
-    r"\b([A-Z][a-z]+)(?:'s|’s|s')?\s+(?:disease|palsy|syndrome|sign|phenomenon|ulcer|sarcoma|lymphoma|"
-    r"anomaly|contracture|fracture|cyst|thyroiditis|arthritis|encephalopathy|neuralgia|dystrophy)\b"
-)
-
-
-def eponyms(question: str) -> set[str]:
-    """Lower-case eponym words of a question ("bell's" for "Bell's palsy")."""
-    found = set()
-    for match in _EPONYM.finditer(question):
-        surface = question[match.start(1) : match.end(1)].lower()
-        found |= {surface, surface + "'s", surface + "s"}
-    return found
-
-
-def _unique(tokens: list[str]) -> list[str]:
-    return list(dict.fromkeys(tokens))
-
-
-def bm25_tokens(text: str) -> list[str]:
-    """Stemmed words without stopwords; a hyphenated compound also yields its parts.
-
-    "corticosteroid-refractory" must match a question about "refractory" disease,
-    and "second-line" a question about the "second line".
-    """
-    tokens: list[str] = []
-    for token in words(text):
-        parts = [part for part in token.split("-") if part] if "-" in token else []
-        tokens.extend(t for t in [token, *parts] if t not in _STOPWORDS)
-    return list(_STEM(tokens)) if _STEM else tokens
 
 
 class HybridSearcher:
@@ -122,12 +74,14 @@ class HybridSearcher:
         self._vocabulary = sorted({token for chunk in self.chunks for token in words(chunk.search_text)})
         self._speller = Speller(self._vocabulary)  # typo index, built on the first unknown word
         self._known = frozenset(self._vocabulary)
-        self._known_stems = frozenset(_STEM(self._vocabulary)) if _STEM else self._known
+        self._known_stems = frozenset(STEM(self._vocabulary)) if STEM else self._known
         self._rare_stems: frozenset[str] | None = None  # built on first use: only unfamiliar words need it
         rows: dict[str, list[int]] = {}
         for row, chunk in enumerate(self.chunks):
             rows.setdefault(chunk.source, []).append(row)
         self._rows_by_source = {source: np.asarray(found, dtype=np.int64) for source, found in rows.items()}
+        self._lowered = [self.normalizer.normalize(chunk.search_text) for chunk in self.chunks]
+        self._phrases: dict[str, bool] = {}
         self.dosed_drugs: dict[str, list[tuple[int, frozenset[str]]]] = {}  # per source, see dose_lookup
         self._vectors: dict[str, np.ndarray] = {}  # recent query embeddings (the chain asks twice per question)
 
@@ -169,8 +123,8 @@ class HybridSearcher:
         """BM25 tokens of the question itself (typos corrected) and of its synonyms only, each once."""
         query = self.analyze(query) if isinstance(query, str) else query
         normalized = query.normalized
-        own = _unique(bm25_tokens(normalized) + bm25_tokens(" ".join(self._spelling_corrections(normalized))))
-        extra = _unique(bm25_tokens(" ".join(query.expansions)))
+        own = unique(bm25_tokens(normalized) + bm25_tokens(" ".join(self._spelling_corrections(normalized))))
+        extra = unique(bm25_tokens(" ".join(query.expansions)))
         vocab = self._bm25.vocab_dict
         return [t for t in own if t in vocab], [t for t in extra if t in vocab and t not in own]
 
@@ -287,10 +241,10 @@ class HybridSearcher:
         first = next(iter(surfaces), "")
         unknown: list[str] = []
         for token in words(query.normalized):
-            if token in unknown or self._is_known(token, covered) or _looks_like_quantity(token):
+            if token in unknown or self._is_known(token, covered) or looks_like_quantity(token):
                 continue
             named = token in eponyms(question) or medical_lexicon().names(token)
-            if named or _is_rare_name(surfaces.get(token, token), token == first):
+            if named or is_rare_name(surfaces.get(token, token), token == first):
                 unknown.append(token)
         return unknown + self._untranslated_lay_phrases(query)
 
@@ -303,9 +257,21 @@ class HybridSearcher:
         found = []
         for phrase, terms in self.normalizer.translations(query.text):
             if phrase in self.normalizer.lay and phrase not in self.normalizer.brands:
-                if not self._uses(phrase) and not any(self._uses(term) for term in terms):
+                if not self._says(phrase) and not any(self._says(term) for term in terms):
                     found.append(phrase)
         return found
+
+    def _says(self, term: str) -> bool:
+        """Whether some statement contains the term as written ("heat stroke", not "heat" and "stroke" apart).
+
+        A linear scan, but only for the few lay phrases a question contains, and cached.
+        """
+        if len(words(term)) < 2:
+            return self._uses(term)
+        if term not in self._phrases:
+            pattern = re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])")
+            self._phrases[term] = any(pattern.search(text) for text in self._lowered)
+        return self._phrases[term]
 
     def analyze(self, question: str) -> Query:
         """The one :class:`Query` for a question: its own analysis plus what it shares with this corpus."""
@@ -381,9 +347,11 @@ class HybridSearcher:
         """
         found: list[str] = []
         for token in words(query.expanded):
-            if token in _STOPWORDS or token in found:
+            if token in STOPWORDS or token in found:
                 continue
-            if token in self._known or self._known_by_stem(token):
+            if token in self._known or (
+                zipf_frequency(token, "en") < self.settings.unfamiliar_zipf and self._known_by_stem(token)
+            ):
                 # A hyphenated compound the corpus uses ("second-line", "high-dose") is a term
                 # of art even when its parts are everyday words.
                 if "-" in token or zipf_frequency(token, "en") < self.settings.rare_word_zipf:
@@ -391,10 +359,14 @@ class HybridSearcher:
         return found
 
     def _known_by_stem(self, token: str) -> bool:
-        """ "anticoagulate" is the library's "anticoagulation", "transfuse" its "transfusions"."""
-        if len(token) < 5 or not token.isalpha() or _STEM is None:
+        """ "anticoagulate" is the library's "anticoagulation", "transfuse" its "transfusions".
+
+        Only for words rare in English: "cooled" sharing a stem with "cooling" says nothing
+        about the subject.
+        """
+        if len(token) < 5 or not token.isalpha() or STEM is None:
             return False
-        return _STEM([token])[0] in self._known_stems
+        return STEM([token])[0] in self._known_stems
 
     def _covered(self, query: Query) -> set[str]:
         """Question words that stand for something the library does use, through a synonym or lay translation.
@@ -429,23 +401,23 @@ class HybridSearcher:
             return False
         if all(token in self._known for token in tokens):
             return True
-        stems = _STEM(tokens) if _STEM else tokens
+        stems = STEM(tokens) if STEM else tokens
         return all(stem in self._known_stems for stem in stems)
 
     def _is_known(self, token: str, covered: set[str]) -> bool:
-        if token in self._known or token in covered or token in _STOPWORDS or len(token) < 3:
+        if token in self._known or token in covered or token in STOPWORDS or len(token) < 3:
             return True
         if "-" in token:
             return all(self._is_known(part, covered) for part in token.split("-") if part)
         singular = token[:-1] if token.endswith("s") else token
-        stems = _STEM([token, singular]) if _STEM else [token, singular]
+        stems = STEM([token, singular]) if STEM else [token, singular]
         return any(stem in self._known_stems for stem in stems) or bool(self._spelling_corrections(token))
 
     def _spelling_corrections(self, text: str) -> list[str]:
         """Corpus words close to query words the corpus does not contain ("rituximb" -> "rituximab")."""
         corrections: list[str] = []
         for token in words(text):
-            if len(token) < 5 or token in self._known or token in _STOPWORDS or token.isdigit():
+            if len(token) < 5 or token in self._known or token in STOPWORDS or token.isdigit():
                 continue
             corrections.extend(self._speller.correct(token))
         return corrections

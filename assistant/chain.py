@@ -19,7 +19,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.answer.compose import compose
-from assistant.answer.populations import population_notes
+from assistant.answer.populations import population_notes, unknown_term_notes
 from assistant.answer.schema import Answer
 from assistant.answer.select import quote_from_hit, select_statements
 from assistant.errors import InputError
@@ -125,7 +125,10 @@ def build_chain(
     def finish(turn: Turn) -> Answer:
         assert turn.query is not None
         flags = [] if turn.abstained else scope_flags(turn.query, turn.selected)
-        notes = [] if turn.abstained else population_notes(turn.query, turn.selected)
+        notes = [] if turn.abstained else [
+            *unknown_term_notes(turn.query, turn.selected),
+            *population_notes(turn.query, turn.selected),
+        ]
         draft = compose(turn.question, turn.selected, turn.abstained, flags, turn.summary, notes)
         draft = draft.model_copy(update={"asked_as": turn.asked_as, "documents": list(turn.documents)})
         guard_started = time.perf_counter()

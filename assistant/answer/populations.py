@@ -33,6 +33,28 @@ def named_populations(text: str, normalizer: QueryNormalizer | None = None) -> l
     return [name for name, words in populations().items() if any(contains_term(normalized, w) for w in words)]
 
 
+def unknown_term_notes(query: Query, selected: list[Hit]) -> list[str]:
+    """A note when the question names something no guideline here mentions, yet statements were quoted.
+
+    The bar for answering is already higher then; when a statement clears it anyway
+    ("IVIG dose ... in cold agglutinin disease?" quoting the warm-AIHA IVIG dose), the
+    reader must still be told that the quotes do not concern what was named.
+    """
+    if not selected or not query.unknown_terms:
+        return []
+    scope = default_normalizer().normalize(
+        " ".join(f"{h.chunk.title} {h.chunk.section or ''} {h.chunk.context or ''} {h.chunk.text}" for h in selected)
+    )
+    missing = [term for term in query.unknown_terms if not contains_term(scope, term)]
+    if not missing:
+        return []
+    named = ", ".join(f"“{term}”" for term in missing)
+    return [
+        f"The question names {named}, which no guideline in this library mentions: the statements below are "
+        f"about something else and do not answer for {named}."
+    ]
+
+
 def population_notes(query: Query, selected: list[Hit]) -> list[str]:
     """One note per group the question names that no quoted statement (or its title/section) names."""
     if not selected:

@@ -14,7 +14,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from assistant.retrieval.query import Query
+from assistant.retrieval.query import Query, mentions_dosing
 from assistant.vocabulary.drugs import find_drugs
 
 MAX_TURNS = 20
@@ -80,13 +80,14 @@ def is_follow_up(query: Query) -> bool:
     pronoun and is short.
     """
     word_count = len(query.text.split())
-    own_subject = bool(
-        query.drugs or query.conditions or query.domain_terms or query.unknown_terms or query.unfamiliar_terms
-    )
+    # "doses", "regimen", "schedule" are what is asked, not what it is about
+    subject_terms = [term for term in query.domain_terms if not mentions_dosing(term)]
+    own_subject = bool(query.drugs or query.conditions or subject_terms or query.unknown_terms or query.unfamiliar_terms)
     cue = bool(_CUE.match(query.text)) or bool(_ANAPHORA.search(query.text))
     if not own_subject:
         # "What is the capital of France?" names no subject of ours either, but it is not a follow-up.
-        return cue or word_count <= 4
+        # "how many doses are given?" asks about the dose of whatever was being discussed.
+        return cue or word_count <= 4 or query.dose_intent
     return cue and word_count <= _SHORT and not (query.drugs and query.conditions)
 
 

@@ -165,8 +165,14 @@ def load_index(settings: Settings, check_stale: bool = True) -> LoadedIndex:
         before = _folder_identity(settings.index_dir)
         try:
             return _load_once(settings, check_stale)
-        except (IndexCorrupt, StaleIndex):
+        except (IndexCorrupt, StaleIndex, FileNotFoundError) as exc:
+            # A file missing mid-load is the same race: the folder it was in was just swapped away.
             if attempt == LOAD_ATTEMPTS or _folder_identity(settings.index_dir) == before:
+                if isinstance(exc, FileNotFoundError):
+                    raise IndexCorrupt(
+                        f"{settings.index_dir}: {Path(exc.filename or '?').name} is missing; "
+                        "rebuild it with `guideline-assistant index build`."
+                    ) from None
                 raise
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 

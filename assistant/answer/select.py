@@ -118,7 +118,8 @@ def _states_dose_of(query: Query, hit: Hit) -> bool:
     text = f"{hit.chunk.context or ''} {hit.chunk.text}"
     if not AMOUNT.search(hit.chunk.text):
         return False
-    return any(same_drug(key, m.key) for key in query.drugs for m in find_drugs(text))
+    named = find_drugs(text) or find_drugs(hit.chunk.section or "")  # a drugless dose under the drug's heading
+    return any(same_drug(key, m.key) for key in query.drugs for m in named)
 
 
 def _with_a_dose_statement(query: Query, hits: list[Hit], keep: list[Hit], required: float) -> list[Hit]:

@@ -111,7 +111,13 @@ def check_not_specified(question: str, quotes: list[Quote], quoted: list[QuotedD
         return Outcome()
     flags: list[Flag] = []
     notes: list[str] = []
-    for mention in asked_drugs(question):
+    asked = asked_drugs(question)
+    dosed = [m for m in asked if any(dose_is_for(found.dose, m) and found.dose.drug_key for found in quoted)]
+    for mention in asked:
+        if dosed and mention not in dosed:
+            # "carboplatin-paclitaxel ... what paclitaxel dose?": one named drug's dose is quoted, and
+            # the others may be named only as the regimen's setting; never deny what was not asked.
+            continue
         about = [quote for quote in quotes if is_about(quote, mention)]
         if any(found.quote in about and dose_is_for(found.dose, mention) for found in quoted):
             continue

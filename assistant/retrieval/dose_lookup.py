@@ -49,7 +49,9 @@ def dosed_rows(searcher: HybridSearcher, source: str) -> list[tuple[int, frozens
         for row in searcher.rows_of(source):
             chunk = searcher.chunks[row]
             if AMOUNT.search(chunk.text):
-                drugs = frozenset(m.key for m in find_drugs(f"{chunk.context or ''} {chunk.text}"))
+                named = find_drugs(f"{chunk.context or ''} {chunk.text}")
+                # "The recommended dose is 0.4 mg per day." under "Folic acid supplementation"
+                drugs = frozenset(m.key for m in (named or find_drugs(chunk.section or "")))
                 if drugs:
                     found.append((row, drugs))
         searcher.dosed_drugs[source] = found

@@ -157,7 +157,26 @@ def same_drug(a: str | None, b: str | None) -> bool:
     if a == b:
         return True
     classes = lexicon().classes
-    return b in classes.get(a, frozenset()) or a in classes.get(b, frozenset())
+    if b in classes.get(a, frozenset()) or a in classes.get(b, frozenset()):
+        return True
+    return _suffix_class(a, b) or _suffix_class(b, a) or _misspelt_pair(a, b)
+
+
+def _suffix_class(group: str, member: str) -> bool:
+    """ "statin(s)" holds atorvastatin, "sartan" losartan: a class word that is itself a drug-name suffix."""
+    stem = group[:-1] if group.endswith("s") else group
+    return stem in lexicon().suffixes and member.endswith(stem) and member != stem
+
+
+def _misspelt_pair(a: str, b: str) -> bool:
+    """Two long single-word names two edits apart with the same ending: one misspells the other.
+
+    "pavilizumab" asked, "palivizumab" quoted (a name known only by its suffix cannot be
+    corrected against the lexicon, so the comparison is made here).
+    """
+    if min(len(a), len(b)) < 9 or " " in a or " " in b or a[-3:] != b[-3:]:
+        return False
+    return Levenshtein.distance(a, b, score_cutoff=2) <= 2
 
 
 def _mention(text: str, start: int, end: int, key: str) -> DrugMention:

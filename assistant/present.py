@@ -80,7 +80,20 @@ def group_heading(group: QuoteGroup) -> str:
     first = group.quotes[0]
     page = page_text(group.quotes)
     name = f"{guideline_name(first)}, {page}" if page else guideline_name(first)
-    return f"{name} — {group.section}" if group.section else name
+    section = shown_section(group.section)
+    return f"{name} — {section}" if section else name
+
+
+# A PDF line read as a heading can hold a dose ("... azithromycin 1 g/week for 2 weeks"): such a
+# heading is left out of our labels, so no number ever appears outside a verbatim quote.
+_AMOUNT_IN_HEADING = re.compile(r"\d\s*(?:mg|g|mcg|µg|ug|units?|iu|ml)\b", re.IGNORECASE)
+
+
+def shown_section(section: str | None) -> str | None:
+    """A section heading as labels show it: None when it states an amount, else at most 100 characters."""
+    if not section or _AMOUNT_IN_HEADING.search(section):
+        return None
+    return section if len(section) <= 100 else section[:99] + "…"
 
 
 def group_quotes(quotes: Iterable[Quote]) -> list[QuoteGroup]:
@@ -212,7 +225,7 @@ def dose_source_cells(answer: Answer) -> list[tuple[str, str, str]]:
     for dose in answer.doses:
         quote = dose_quote(answer, dose)
         title = getattr(dose, "title", None) or (guideline_name(quote) if quote else dose.source) or "—"
-        section = getattr(dose, "section", None) or (quote.section if quote else None) or "—"
+        section = shown_section(getattr(dose, "section", None) or (quote.section if quote else None)) or "—"
         page = getattr(dose, "page", None)
         page_cell = str(page) if page else (page_text([quote]).removeprefix("p. ") if quote else "")
         rows.append((title, section, page_cell or "—"))

@@ -170,3 +170,18 @@ def test_dose_cells_follow_the_columns() -> None:
 def test_dose_source_cells_come_from_the_quote_the_dose_is_in(dose: DoseInfo, expected: tuple[str, str, str]) -> None:
     answer = Answer(question="q", abstained=False, quotes=[QUOTE, OTHER], doses=[dose])
     assert dose_source_cells(answer) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("section", "shown"),
+    [
+        ("First-Line Treatment Approach", "First-Line Treatment Approach"),
+        ("Alternative Regimens intramuscular ceftriaxone 1g immediately, followed by azithromycin 1 g/week", None),
+        (None, None),
+        ("x" * 150, "x" * 99 + "…"),
+    ],
+)
+def test_a_heading_that_states_an_amount_is_never_shown_as_our_label(section: str | None, shown: str | None) -> None:
+    from assistant.present import shown_section
+
+    assert shown_section(section) == shown

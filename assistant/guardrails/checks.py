@@ -104,9 +104,14 @@ def dose_info(found: QuotedDose) -> DoseInfo:
     )
 
 
+DOSE_IN_HEADING = re.compile(r"\d\s*(?:mg|g|mcg|µg|ug|units?|iu|ml)\b", re.IGNORECASE)
+
+
 def source_label(quote: Quote) -> str:
     """ "ivig-in-aiha.txt, First-Line Treatment Approach [1]": where a quoted statement is."""
-    where = f"{quote.source}, {quote.section}" if quote.section else quote.source
+    # A section heading that holds a dose (a PDF line read as a heading) would put a number in our own words.
+    section = quote.section if quote.section and not DOSE_IN_HEADING.search(quote.section) else None
+    where = f"{quote.source}, {section[:80]}" if section else quote.source
     chips = citation_chips(quote.citations)
     return f"{where} {chips}" if chips else f"{where}, no citation"
 

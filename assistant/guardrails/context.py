@@ -67,7 +67,9 @@ class Context:
         quote = found.quote
         where = " ".join(filter(None, (quote.title, quote.section, quote.context, quote.text)))
         if self.route is not None:
-            return route_of(found.dose) == self.route
+            # "i.v. clindamycin 900mg": the route may be written before the drug, outside the dose's own words
+            said = re.search(rf"(?<![a-z]){_ROUTES[self.route]}(?![a-z])", quote.text, re.IGNORECASE)
+            return route_of(found.dose) == self.route or said is not None
         if self.drug is not None:
             return any(same_drug(self.drug, m.key) for m in find_drugs(where))
         return self.pattern is not None and self.pattern.search(where) is not None

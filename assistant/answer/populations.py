@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from assistant.retrieval.query import Query, QueryNormalizer, contains_term, default_normalizer
+from assistant.retrieval.query import AMOUNT, Query, QueryNormalizer, contains_term, default_normalizer
 from assistant.retrieval.searcher import Hit
 from assistant.vocabulary import load_data
 
@@ -56,8 +56,14 @@ def unknown_term_notes(query: Query, selected: list[Hit]) -> list[str]:
 
 
 def population_notes(query: Query, selected: list[Hit]) -> list[str]:
-    """One note per group the question names that no quoted statement (or its title/section) names."""
+    """One note per group the question names that no quoted statement (or its title/section) names.
+
+    A dose question about a named drug is left to the dose guardrail, which says the same of the
+    quoted doses (a context flag); one message is enough.
+    """
     if not selected:
+        return []
+    if query.dose_intent and query.drugs and any(AMOUNT.search(hit.chunk.text) for hit in selected):
         return []
     normalizer = default_normalizer()
     scope = normalizer.normalize(

@@ -78,7 +78,8 @@ def test_a_condition_the_guideline_does_not_cover_is_not_answered_with_another(a
 )
 def test_a_group_the_quotes_do_not_mention_is_said_above_them(assistant: Assistant, question: str, group: str) -> None:
     answer = assistant.ask(question)
-    assert answer.abstained or any(f"about {group}" in note for note in answer.notes), answer.notes
+    said = [note for note in answer.notes if group in note]
+    assert answer.abstained or len(said) == 1, answer.notes  # said once: a note or the dose guardrail's flag
 
 
 def test_no_group_note_when_the_question_names_none(assistant: Assistant) -> None:

@@ -165,7 +165,7 @@ def test_question_dose_mismatch_is_flagged_and_changes_nothing(assistant) -> Non
 )
 def test_dose_for_another_condition_is_not_passed_off(assistant, question: str, condition: str) -> None:
     answer = assistant.ask(question)
-    flag = next(f for f in answer.guardrail.flags if f.code.value == "dose_not_specified")
+    flag = next(f for f in answer.guardrail.flags if f.code.value == "dose_other_context")
     assert f"not stated for {condition}" in flag.message and "IVIG in Autoimmune Hemolytic Anemia" in flag.message
     assert answer.guardrail.status is GuardrailStatus.WARN
     assert answer.answer.startswith(f"The question asks about {condition}")

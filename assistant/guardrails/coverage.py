@@ -121,6 +121,11 @@ def check_not_specified(question: str, quotes: list[Quote], quoted: list[QuotedD
         about = [quote for quote in quotes if is_about(quote, mention)]
         if any(found.quote in about and dose_is_for(found.dose, mention) for found in quoted):
             continue
+        if any(found.quote in about for found in quoted):
+            # "dolutegravir is an alternative to raltegravir (...) but the dose should be increased to
+            # 50 mg twice daily": a dose in a statement about the drug, attributed to another name in
+            # it, is too uncertain to deny.
+            continue
         if any(_unnamed(found) for found in quoted):
             continue  # "The recommended dose is 0.4 mg per day." may well be the asked drug's: never deny it
         flag, note = _not_specified(mention, about, quoted)

@@ -50,5 +50,5 @@ def scope_flags(query: Query, selected: list[Hit]) -> list[Flag]:
             f"The question asks about {name}, but no quoted statement that gives a dose concerns {name}: the doses "
             f"below come from {titles} and are not stated for {name}. The passages found give no dose for {name}."
         )
-        flags.append(Flag(code=FlagCode.DOSE_NOT_SPECIFIED, severity=Severity.WARN, message=message, text=term))
+        flags.append(Flag(code=FlagCode.DOSE_OTHER_CONTEXT, severity=Severity.WARN, message=message, text=term))
     return flags

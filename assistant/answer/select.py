@@ -158,16 +158,19 @@ def _without_other_conditions(query: Query, keep: list[Hit]) -> list[Hit]:
     lexicon = medical_lexicon()
     drug_words = {token for mention in find_drugs(query.expanded) for token in words(mention.surface)}
     specific = set(query.domain_terms) - drug_words
-    if not specific:  # "amoxicillin dose?" names no condition: every indication is an answer
-        return keep
     result = []
     for hit in keep:
         tokens = set(words(f"{hit.chunk.context or ''} {hit.chunk.text}"))
         other = {token for token in tokens - asked if token in lexicon.conditions}
-        shared = (tokens | set(words(hit.chunk.section or ""))) & specific
-        if hit is not best and other and not shared:
-            continue
-        result.append(hit)
+        if hit is best or not other:
+            result.append(hit)
+        elif specific:
+            if (tokens | set(words(hit.chunk.section or ""))) & specific:
+                result.append(hit)
+        # "amoxicillin dose?" names no condition: a dose for any indication answers it, but a
+        # statement about another condition that gives no amount does not.
+        elif not query.dose_intent or AMOUNT.search(hit.chunk.text):
+            result.append(hit)
     return result
 
 

@@ -96,3 +96,9 @@ def test_a_dose_question_quotes_the_statement_with_the_number(library: Assistant
 def test_a_dexamethasone_question_about_croup_is_not_answered_from_a_glioma_guideline(library: Assistant) -> None:
     answer = library.ask("What dexamethasone dose is used for croup?")
     assert answer.abstained, [quote.source for quote in answer.quotes]
+
+
+@pytest.mark.parametrize("question", ["How much IVIG for a 70 kg patient?", "wat dose of ivig for aiha"])
+def test_a_dose_question_does_not_quote_another_conditions_non_dose_statement(assistant: Assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert not any("hemophilia" in quote.text for quote in answer.quotes), [quote.text for quote in answer.quotes]

@@ -11,6 +11,7 @@ addresses the question at all.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import replace
 from typing import Any
@@ -84,7 +85,7 @@ class HybridSearcher:
         self._phrases: dict[str, bool] = {}
         self._corrected: dict[str, list[str]] = {}  # token -> its correction, asked several times per question
         self.dosed_drugs: dict[str, list[tuple[int, frozenset[str]]]] = {}  # per source, see dose_lookup
-        self._vectors: dict[str, np.ndarray] = {}  # recent query embeddings (the chain asks twice per question)
+        self._last = threading.local()  # this thread's current question and its vector  # recent query embeddings (the chain asks twice per question)
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None, notify: Any = None) -> HybridSearcher:
@@ -136,7 +137,8 @@ class HybridSearcher:
         if not self.chunks:
             return []
         started = time.perf_counter()
-        query_vector = self.encode(query.expanded)
+        query_vector = self.embedder.encode_query(query.expanded)
+        self._last.vector = (query.expanded, query_vector)
         if timings is not None:
             timings["embed"] = (time.perf_counter() - started) * 1000
         allowed = self._allowed_rows(query)
@@ -149,14 +151,15 @@ class HybridSearcher:
         return hits
 
     def encode(self, text: str) -> np.ndarray:
-        """The query embedding, remembered for the few questions in flight."""
-        vector = self._vectors.get(text)
-        if vector is None:
-            vector = self.embedder.encode_query(text)
-            if len(self._vectors) > 64:
-                self._vectors.clear()
-            self._vectors[text] = vector
-        return vector
+        """The query embedding: the one :meth:`search` just made in this thread, else a fresh one.
+
+        Only the current question's vector is reused (the dose lookup needs it again), so a
+        repeated question is always embedded again and timings stay honest.
+        """
+        last = getattr(self._last, "vector", None)
+        if last is not None and last[0] == text:
+            return last[1]
+        return self.embedder.encode_query(text)
 
     def dose_statements(self, query: Query, hits: list[Hit]) -> list[Hit]:
         """Statements giving an asked drug's dose in the best guidelines (see :mod:`~assistant.retrieval.dose_lookup`)."""

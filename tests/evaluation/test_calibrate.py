@@ -79,3 +79,37 @@ def test_a_damaged_calibration_is_ignored_with_a_note(private: Assistant, conten
     loaded = Assistant.load(settings=private.settings, notify=notes.append)
     assert loaded.settings.strict_threshold == Settings().strict_threshold
     assert any(CALIBRATION_FILE in note and "calibrate" in note for note in notes)
+
+
+@pytest.mark.slow
+def test_the_calibrate_command_stores_a_calibration(private: Assistant) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    settings = private.settings
+    (settings.index_dir / CALIBRATION_FILE).unlink(missing_ok=True)
+    result = CliRunner().invoke(
+        app, ["calibrate", "--gold", str(GOLD), "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    values, problem = read_calibration(settings.index_dir)
+    assert problem is None and set(values) == set(GRID)
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ('{"id": "a", "question": "IVIG dose?", "facts": ["1 g/kg"], "evidence": ["1 g/kg"]}\n', "no abstain item"),
+        ("not json\n", "invalid gold"),
+    ],
+)
+def test_the_calibrate_command_refuses_an_unusable_gold_file(tmp_path: Path, content: str, why: str) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(app, ["calibrate", "--gold", str(gold), "--split", "all"])
+    assert result.exit_code == 2, (why, result.output)

@@ -28,16 +28,15 @@ scores measure the same follow-up handling the chat, the CLI and the HTTP API us
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.answer.schema import Answer, FlagCode
-from assistant.evaluation.gold import TAG_PATTERN, normalize_fact
+from assistant.evaluation.gold import TAG_PATTERN, load_jsonl, normalize_fact
 from assistant.evaluation.metrics import Metrics, format_metric, quoted_text, share
 from assistant.settings import PROJECT_ROOT
 
@@ -105,28 +104,7 @@ class ConversationCase(BaseModel):
 
 def load_conversations(path: str | Path) -> list[ConversationCase]:
     """Read a conversation file; a bad line raises ``ValueError`` naming the file and line number."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read conversation file ({exc})") from exc
-    cases: list[ConversationCase] = []
-    seen: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            case = ConversationCase.model_validate(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'item'}: {e['msg']}" for e in exc.errors())
-            raise ValueError(f"{path}:{number}: invalid conversation ({problems})") from exc
-        if case.id in seen:
-            raise ValueError(f"{path}:{number}: duplicate id {case.id!r} (first used on line {seen[case.id]})")
-        seen[case.id] = number
-        cases.append(case)
-    return cases
+    return load_jsonl(path, ConversationCase, "conversation", "conversation file")
 
 
 # --------------------------------------------------------------------------- one turn's verdict

@@ -14,6 +14,7 @@ import json
 import re
 import unicodedata
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -113,12 +114,24 @@ class GoldItem(BaseModel):
 
 def load_gold(path: str | Path) -> list[GoldItem]:
     """Read a JSON Lines gold file; a bad line raises ``ValueError`` naming the file and line number."""
+    return load_jsonl(path, GoldItem, "gold item", "gold file")
+
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+def load_jsonl(path: str | Path, model: type[Item], what: str, file_kind: str) -> list[Item]:
+    """One validated ``model`` per non-blank line of a JSON Lines file, ids unique.
+
+    Shared by gold sets and conversation sets: every problem is a ``ValueError`` naming
+    the file and line, so the CLI can print it as one line.
+    """
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read gold file ({exc})") from exc
-    items: list[GoldItem] = []
+        raise ValueError(f"{path}: cannot read {file_kind} ({exc})") from exc
+    items: list[Item] = []
     first_line: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -130,15 +143,16 @@ def load_gold(path: str | Path) -> list[GoldItem]:
         if not isinstance(data, dict):
             raise ValueError(f"{path}:{number}: expected a JSON object, got {type(data).__name__}")
         try:
-            item = GoldItem.model_validate(data)
+            item = model.model_validate(data)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(part) for part in error['loc']) or 'item'}: {error['msg']}" for error in exc.errors()
             )
-            raise ValueError(f"{path}:{number}: invalid gold item ({problems})") from exc
-        if item.id in first_line:
-            raise ValueError(f"{path}:{number}: duplicate id {item.id!r} (first used on line {first_line[item.id]})")
-        first_line[item.id] = number
+            raise ValueError(f"{path}:{number}: invalid {what} ({problems})") from exc
+        item_id = str(vars(item)["id"])  # both models have an ``id`` field
+        if item_id in first_line:
+            raise ValueError(f"{path}:{number}: duplicate id {item_id!r} (first used on line {first_line[item_id]})")
+        first_line[item_id] = number
         items.append(item)
     return items
 

@@ -19,13 +19,13 @@ from assistant.cli.common import (
     CorpusOpt,
     IndexOpt,
     KOpt,
-    _fail,
-    _load_assistant,
-    _settings,
     app,
     err,
     escape,
+    fail,
+    load_assistant,
     out,
+    settings_for,
 )
 from assistant.errors import AssistantError, InputError
 from assistant.settings import Settings
@@ -61,18 +61,18 @@ def ask(
 
             clean_question(question, Settings().max_question_chars)
         except InputError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
     try:
-        assistant = _load_assistant(_settings(corpus, index))
+        assistant = load_assistant(settings_for(corpus, index))
     except AssistantError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if question == "-":
         talk = assistant.new_conversation() if conversation else None
         raise typer.Exit(_ask_batch(assistant, as_json, k, doc, talk))
     try:
         answer = assistant.ask(question, k=k, documents=doc)
     except AssistantError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         print(answer.model_dump_json())
     else:

@@ -1,7 +1,5 @@
 """The command line's shared parts: the Typer apps, consoles, options, progress bars and error exits.
 
-The ``guideline-assistant`` command line.
-
 Exit codes: 0 answered (an abstention is an answer), 1 the corpus, index or
 model cannot be used, 2 the input cannot be answered as given (empty or
 over-long question, bad option). Messages go to stderr; answers to stdout.
@@ -50,7 +48,7 @@ IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [de
 KOpt = Annotated[int | None, typer.Option("--k", min=1, max=50, help="Passages retrieved before selection.")]
 
 
-def _settings(corpus: Path | None, index: Path | None, **extra: Any) -> Settings:
+def settings_for(corpus: Path | None, index: Path | None, **extra: Any) -> Settings:
     return Settings().with_overrides(corpus_dir=corpus, index_dir=index, **extra)
 
 
@@ -85,7 +83,7 @@ def _progress(first: TextColumn, *extra: TextColumn) -> Progress:
 
 
 @contextmanager
-def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A rich progress bar on stderr, fed by ``(done, total)`` callbacks: count, rate, time left."""
     with _progress(TextColumn(label)) as bar:
         task = bar.add_task(label, total=None, rate="")
@@ -98,7 +96,7 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 
 @contextmanager
-def _build_progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[int, int, str], None]]]:
+def build_progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[int, int, str], None]]]:
     """Two bars for a build: files read and parsed (with the current file), then statements embedded."""
     with _progress(TextColumn("{task.description}"), TextColumn("[dim]{task.fields[current]}")) as bar:
         files = bar.add_task("Reading files", total=None, rate="", current="")
@@ -116,19 +114,19 @@ def _build_progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[in
         yield on_statements, on_file
 
 
-def _load_assistant(settings: Settings) -> Assistant:
+def load_assistant(settings: Settings) -> Assistant:
     from assistant.ingest.preflight import check_corpus
 
     check_corpus(settings.corpus_dir)  # before importing the model stack: a missing corpus is said in under a second
     from assistant.assistant import Assistant
 
-    with _progress_bar("Embedding statements") as progress:
+    with progress_bar("Embedding statements") as progress:
         return Assistant.load(
             settings=settings, progress=progress, notify=lambda m: err.print(f"[yellow]{escape(m)}", soft_wrap=True)
         )
 
 
-def _fail(exc: AssistantError) -> typer.Exit:
+def fail(exc: AssistantError) -> typer.Exit:
     # soft_wrap: one line whatever the width, so a long path is never folded in logs or pipes.
     err.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)
     return typer.Exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILURE)

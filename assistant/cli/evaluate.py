@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -16,19 +16,16 @@ from assistant.cli.common import (
     CorpusOpt,
     IndexOpt,
     KOpt,
-    _fail,
-    _load_assistant,
-    _progress_bar,
-    _settings,
     app,
     err,
     escape,
+    fail,
+    load_assistant,
     out,
+    progress_bar,
+    settings_for,
 )
 from assistant.errors import AssistantError
-
-if TYPE_CHECKING:
-    pass
 
 
 @app.command("eval")
@@ -74,11 +71,11 @@ def eval_command(
         raise typer.Exit(EXIT_INPUT)
     target = out_dir or default_out_dir()
     try:
-        assistant = _load_assistant(_settings(corpus, index))
-        with _progress_bar("Evaluating") as progress:
+        assistant = load_assistant(settings_for(corpus, index))
+        with progress_bar("Evaluating") as progress:
             metrics = evaluate(assistant, items, target, k=k, baselines=baselines, thresholds=gates, progress=progress)
     except AssistantError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if out.is_terminal:
         systems = Table(title="Retrieval: assistant vs baselines", title_justify="left")
         systems.add_column("System")
@@ -120,14 +117,14 @@ def eval_conversations_command(
 
     try:
         cases = conv.load_conversations(file or conv.DEFAULT_CONVERSATIONS)
-        assistant = _load_assistant(_settings(corpus, index))
-        with _progress_bar("Conversations") as progress:
+        assistant = load_assistant(settings_for(corpus, index))
+        with progress_bar("Conversations") as progress:
             report = conv.render_conversation_report(conv.score_conversations(assistant, cases, k, progress))
     except ValueError as exc:
         err.print(f"[red]Error:[/red] {escape(str(exc))}")
         raise typer.Exit(EXIT_INPUT) from None
     except AssistantError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if out_file is not None:
         out_file.parent.mkdir(parents=True, exist_ok=True)
         out_file.write_text(report, encoding="utf-8")
@@ -153,14 +150,14 @@ def bench_command(
     options = preset(full, scale=scale, embed_sample=embed_sample, embed_budget_s=embed_budget, rounds=rounds, cold_runs=cold_runs)
     try:
         report = run_bench(
-            _settings(corpus, index),
+            settings_for(corpus, index),
             **options,
             with_contention=contention,
             notify=lambda message: err.print(f"[dim]{escape(message)}[/dim]"),
             figure=lambda line: print(line, file=sys.stderr, flush=True),
         )
     except AssistantError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     text = json.dumps(report, indent=2)
     if out_file is not None:
         out_file.parent.mkdir(parents=True, exist_ok=True)
@@ -193,8 +190,8 @@ def calibrate_command(
         err.print("[red]Error:[/red] calibration needs both answerable and out-of-scope (abstain) questions.")
         raise typer.Exit(EXIT_INPUT)
     try:
-        assistant = _load_assistant(_settings(corpus, index))
+        assistant = load_assistant(settings_for(corpus, index))
         record = calibrate(assistant, items, gold.name, split)
     except AssistantError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     err.print(escape(describe(record, assistant.settings.index_dir)), soft_wrap=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -12,18 +12,15 @@ from assistant.cli.common import (
     EXIT_FAILURE,
     CorpusOpt,
     IndexOpt,
-    _build_progress,
-    _fail,
-    _settings,
+    build_progress,
     err,
     escape,
+    fail,
     index_app,
     out,
+    settings_for,
 )
 from assistant.errors import AssistantError
-
-if TYPE_CHECKING:
-    pass
 
 
 @index_app.command("build")
@@ -37,17 +34,17 @@ def index_build(
     from assistant.assistant import Assistant
 
     try:
-        settings = _settings(corpus, index)
+        settings = settings_for(corpus, index)
         if if_needed:
             status = Assistant.index_status(settings)
             if status.up_to_date:
                 err.print(f"Index in {settings.index_dir} is up to date.")
                 return
             err.print(f"[yellow]{escape(status.reason)}[/yellow]")
-        with _build_progress() as (progress, file_progress):
+        with build_progress() as (progress, file_progress):
             loaded = Assistant.build(settings, progress, file_progress=file_progress, incremental=not full)
     except AssistantError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     manifest = loaded.manifest
     for problem in manifest.problems:
         err.print(f"[yellow]Skipped:[/yellow] {escape(problem)}", soft_wrap=True)
@@ -72,9 +69,9 @@ def index_status_command(
     from assistant.assistant import Assistant
 
     try:
-        settings = _settings(corpus, index)
+        settings = settings_for(corpus, index)
     except AssistantError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     status = Assistant.index_status(settings)
     manifest = status.manifest
     documents = Assistant.documents(settings) if manifest else []

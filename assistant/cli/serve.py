@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from assistant.cli.common import (
     CorpusOpt,
     IndexOpt,
-    _fail,
-    _load_assistant,
-    _settings,
     app,
     err,
     escape,
+    fail,
+    load_assistant,
+    settings_for,
 )
 from assistant.errors import AssistantError
-
-if TYPE_CHECKING:
-    pass
 
 
 @app.command("serve")
@@ -33,10 +30,10 @@ def serve_command(
     """Serve the HTTP JSON API: POST /ask, GET /documents, GET /health, docs at /docs."""
     from assistant.api import check_address, serve
 
-    settings = _settings(corpus, index)
+    settings = settings_for(corpus, index)
     try:
         check_address(host, port)  # in milliseconds, before the model loads
-        loaded = _load_assistant(settings) if workers == 1 else None
+        loaded = load_assistant(settings) if workers == 1 else None
         serve(settings, host, port, workers, loaded, notify=lambda m: err.print(f"[yellow]{escape(m)}", soft_wrap=True))
     except AssistantError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None

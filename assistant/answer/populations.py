@@ -33,6 +33,13 @@ def named_populations(text: str, normalizer: QueryNormalizer | None = None) -> l
     return [name for name, words in populations().items() if any(contains_term(normalized, w) for w in words)]
 
 
+def scope_text(hits: list[Hit]) -> str:
+    """What the quoted statements are about, normalized: their guideline titles, sections, lead-ins and words."""
+    return default_normalizer().normalize(
+        " ".join(f"{h.chunk.title} {h.chunk.section or ''} {h.chunk.context or ''} {h.chunk.text}" for h in hits)
+    )
+
+
 def unknown_term_notes(query: Query, selected: list[Hit]) -> list[str]:
     """A note when the question names something no guideline here mentions, yet statements were quoted.
 
@@ -42,9 +49,7 @@ def unknown_term_notes(query: Query, selected: list[Hit]) -> list[str]:
     """
     if not selected or not query.unknown_terms:
         return []
-    scope = default_normalizer().normalize(
-        " ".join(f"{h.chunk.title} {h.chunk.section or ''} {h.chunk.context or ''} {h.chunk.text}" for h in selected)
-    )
+    scope = scope_text(selected)
     missing = [term for term in query.unknown_terms if not contains_term(scope, term)]
     if not missing:
         return []
@@ -66,9 +71,7 @@ def population_notes(query: Query, selected: list[Hit]) -> list[str]:
     if query.dose_intent and query.drugs and any(AMOUNT.search(hit.chunk.text) for hit in selected):
         return []
     normalizer = default_normalizer()
-    scope = normalizer.normalize(
-        " ".join(f"{h.chunk.title} {h.chunk.section or ''} {h.chunk.context or ''} {h.chunk.text}" for h in selected)
-    )
+    scope = scope_text(selected)
     titles = ", ".join(dict.fromkeys(f"“{hit.chunk.title}”" for hit in selected if hit.chunk.title))
     notes: list[str] = []
     for name in named_populations(query.text, normalizer):

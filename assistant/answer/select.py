@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from assistant.answer.answer_type import wanted_kind
 from assistant.answer.schema import Quote, Reference
+from assistant.retrieval.dose_lookup import dosed_drugs
 from assistant.retrieval.query import AMOUNT, Query, medical_lexicon, words
 from assistant.retrieval.searcher import Hit
 from assistant.settings import Settings
@@ -115,11 +118,7 @@ DOSE_RESCUE_MARGIN = 0.25
 
 
 def _states_dose_of(query: Query, hit: Hit) -> bool:
-    text = f"{hit.chunk.context or ''} {hit.chunk.text}"
-    if not AMOUNT.search(hit.chunk.text):
-        return False
-    named = find_drugs(text) or find_drugs(hit.chunk.section or "")  # a drugless dose under the drug's heading
-    return any(same_drug(key, m.key) for key in query.drugs for m in named)
+    return any(same_drug(key, found) for key in query.drugs for found in dosed_drugs(hit.chunk))
 
 
 def _with_a_dose_statement(query: Query, hits: list[Hit], keep: list[Hit], required: float) -> list[Hit]:
@@ -129,17 +128,29 @@ def _with_a_dose_statement(query: Query, hits: list[Hit], keep: list[Hit], requi
     reduced ..." (closest in wording) and left out "phenytoin 18 mg/kg IV 50 mg/min", and the
     guardrail then said no dose was given.
     """
-    if not (query.dose_intent and query.drugs) or any(_states_dose_of(query, hit) for hit in keep):
+    if not (query.dose_intent and query.drugs):
         return keep
-    best = max((hit.dense for hit in keep), default=0.0)
+    return _with_one_that(lambda hit: _states_dose_of(query, hit), hits, keep, required)
+
+
+def _with_one_that(
+    answers: Callable[[Hit], bool], hits: list[Hit], keep: list[Hit], required: float, same_guidelines: bool = False
+) -> list[Hit]:
+    """``keep``, with the closest retrieved statement that ``answers`` put first when none kept does.
+
+    It must be within ``DOSE_RESCUE_MARGIN`` of the best kept cosine and clear the bar
+    (and, with ``same_guidelines``, come from a guideline already quoted).
+    """
+    if not keep or any(answers(hit) for hit in keep):
+        return keep
+    sources = {hit.chunk.source for hit in keep}
+    floor = max(required, max(hit.dense for hit in keep) - DOSE_RESCUE_MARGIN)
     candidates = [
         hit
         for hit in hits
-        if hit.dense >= max(required, best - DOSE_RESCUE_MARGIN) and _states_dose_of(query, hit)
+        if hit.dense >= floor and (not same_guidelines or hit.chunk.source in sources) and answers(hit)
     ]
-    if not candidates:
-        return keep
-    return [max(candidates, key=lambda hit: hit.dense), *keep]
+    return [max(candidates, key=lambda hit: hit.dense), *keep] if candidates else keep
 
 
 def _without_other_conditions(query: Query, keep: list[Hit]) -> list[Hit]:
@@ -177,20 +188,10 @@ def _without_other_conditions(query: Query, keep: list[Hit]) -> list[Hit]:
 def _with_the_quantity_asked(query: Query, hits: list[Hit], keep: list[Hit], required: float) -> list[Hit]:
     """When the question asks for a duration, volume, percentage or age, quote a statement that states one."""
     kind = wanted_kind(query.text)
-    if kind is None or not keep or any(kind.stated.search(hit.chunk.text) for hit in keep):
+    if kind is None:
         return keep
-    sources = {hit.chunk.source for hit in keep}
-    best = max(hit.dense for hit in keep)
-    candidates = [
-        hit
-        for hit in hits
-        if hit.chunk.source in sources
-        and hit.dense >= max(required, best - DOSE_RESCUE_MARGIN)
-        and kind.stated.search(hit.chunk.text)
-    ]
-    if not candidates:
-        return keep
-    return [max(candidates, key=lambda hit: hit.dense), *keep]
+    stated = kind.stated
+    return _with_one_that(lambda hit: bool(stated.search(hit.chunk.text)), hits, keep, required, same_guidelines=True)
 
 
 def _drop_redundant_lead_ins(selected: list[Hit]) -> list[Hit]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import Stemmer
 
+from assistant.answer.populations import scope_text
 from assistant.answer.schema import Flag, FlagCode, Severity
 from assistant.answer.select import DOSE_PATTERN
 from assistant.retrieval.query import Query, contains_term, default_normalizer, words
@@ -33,9 +34,7 @@ def scope_flags(query: Query, selected: list[Hit]) -> list[Flag]:
     if not dosed or not query.dose_intent:
         return []
     normalizer = default_normalizer()
-    scope = normalizer.normalize(
-        " ".join(f"{h.chunk.title} {h.chunk.section or ''} {h.chunk.context or ''} {h.chunk.text}" for h in dosed)
-    )
+    scope = scope_text(dosed)
     titles = ", ".join(dict.fromkeys(f"“{h.chunk.title}”" for h in dosed))
     flags: list[Flag] = []
     scope_words = set(words(scope))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from assistant.ingest.chunking import Chunk
 from assistant.retrieval.hit import Hit
 from assistant.retrieval.query import AMOUNT, Query
 from assistant.vocabulary.drugs import find_drugs, same_drug
@@ -42,17 +43,26 @@ def dose_statements(searcher: HybridSearcher, query: Query, hits: list[Hit]) -> 
     return sorted(extra, key=lambda hit: -hit.dense)[: searcher.settings.max_quotes]
 
 
+def dosed_drugs(chunk: Chunk) -> frozenset[str]:
+    """The drugs a statement states an amount for: those it (or its lead-in) names, else its heading's.
+
+    "The recommended dose is 0.4 mg per day." under "Folic acid supplementation" is folic acid's.
+    Empty when the statement states no amount.
+    """
+    if not AMOUNT.search(chunk.text):
+        return frozenset()
+    named = find_drugs(f"{chunk.context or ''} {chunk.text}") or find_drugs(chunk.section or "")
+    return frozenset(mention.key for mention in named)
+
+
 def dosed_rows(searcher: HybridSearcher, source: str) -> list[tuple[int, frozenset[str]]]:
     """(row, drugs named) for each statement of a guideline that states an amount; cached per guideline."""
     if source not in searcher.dosed_drugs:
         found: list[tuple[int, frozenset[str]]] = []
         for row in searcher.rows_of(source):
             chunk = searcher.chunks[row]
-            if AMOUNT.search(chunk.text):
-                named = find_drugs(f"{chunk.context or ''} {chunk.text}")
-                # "The recommended dose is 0.4 mg per day." under "Folic acid supplementation"
-                drugs = frozenset(m.key for m in (named or find_drugs(chunk.section or "")))
-                if drugs:
-                    found.append((row, drugs))
+            drugs = dosed_drugs(chunk)
+            if drugs:
+                found.append((row, drugs))
         searcher.dosed_drugs[source] = found
     return searcher.dosed_drugs[source]

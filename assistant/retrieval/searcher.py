@@ -81,7 +81,7 @@ class HybridSearcher:
         for row, chunk in enumerate(self.chunks):
             rows.setdefault(chunk.source, []).append(row)
         self._rows_by_source = {source: np.asarray(found, dtype=np.int64) for source, found in rows.items()}
-        self._lowered = [self.normalizer.normalize(chunk.search_text) for chunk in self.chunks]
+        self._lowered: list[str] | None = None  # normalized statement texts, built on the first lay phrase
         self._phrases: dict[str, bool] = {}
         self._corrected: dict[str, list[str]] = {}  # token -> its correction, asked several times per question
         self.dosed_drugs: dict[str, list[tuple[int, frozenset[str]]]] = {}  # per source, see dose_lookup
@@ -279,6 +279,8 @@ class HybridSearcher:
             return self._uses(term)
         if term not in self._phrases:
             pattern = re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])")
+            if self._lowered is None:
+                self._lowered = [self.normalizer.normalize(chunk.search_text) for chunk in self.chunks]
             self._phrases[term] = any(pattern.search(text) for text in self._lowered)
         return self._phrases[term]
 

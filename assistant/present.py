@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 
 from assistant.answer.schema import ABSTAIN_MESSAGE, Answer, DoseInfo, Quote, QuoteGroup
+from assistant.retrieval.query import AMOUNT
 
 WITHHELD_NOTICE = "A generated summary was withheld; only the verbatim quotes are shown."
 DOSE_COLUMNS = ("Drug", "Dose", "Schedule", "Route", "Citations")
@@ -86,12 +87,9 @@ def group_heading(group: QuoteGroup) -> str:
 
 # A PDF line read as a heading can hold a dose ("... azithromycin 1 g/week for 2 weeks"): such a
 # heading is left out of our labels, so no number ever appears outside a verbatim quote.
-_AMOUNT_IN_HEADING = re.compile(r"\d\s*(?:mg|g|mcg|µg|ug|units?|iu|ml)\b", re.IGNORECASE)
-
-
 def shown_section(section: str | None) -> str | None:
     """A section heading as labels show it: None when it states an amount, else at most 100 characters."""
-    if not section or _AMOUNT_IN_HEADING.search(section):
+    if not section or AMOUNT.search(section):
         return None
     return section if len(section) <= 100 else section[:99] + "…"
 

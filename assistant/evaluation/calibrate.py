@@ -15,7 +15,6 @@ repeated per grid point, so a calibration takes about as long as one evaluation.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -159,8 +158,3 @@ def describe(record: dict[str, object], index_dir: Path) -> str:
         lines.append(f"  {key:22s} {before[key]:>8} -> {after[key]}")
     lines.append(f"Stored in {index_dir / CALIBRATION_FILE}; Assistant.load applies it to settings you did not set.")
     return "\n".join(lines)
-
-
-def load_json(path: Path) -> dict[str, object]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else {}

@@ -15,7 +15,7 @@ from assistant.answer.schema import DoseInfo, Flag, FlagCode, Quote, Severity
 from assistant.guardrails.calculator import calculate, find_measures, refusal_for
 from assistant.guardrails.clean import hidden_characters
 from assistant.guardrails.doses import Dose, parse_doses, parse_question_doses
-from assistant.present import citation_chips, render_quote
+from assistant.present import citation_chips, render_quote, shown_section
 from assistant.vocabulary.drugs import DrugMention, find_drugs, same_drug
 
 _ASKS_DOSE = re.compile(
@@ -104,14 +104,11 @@ def dose_info(found: QuotedDose) -> DoseInfo:
     )
 
 
-DOSE_IN_HEADING = re.compile(r"\d\s*(?:mg|g|mcg|µg|ug|units?|iu|ml)\b", re.IGNORECASE)
-
-
 def source_label(quote: Quote) -> str:
     """ "ivig-in-aiha.txt, First-Line Treatment Approach [1]": where a quoted statement is."""
     # A section heading that holds a dose (a PDF line read as a heading) would put a number in our own words.
-    section = quote.section if quote.section and not DOSE_IN_HEADING.search(quote.section) else None
-    where = f"{quote.source}, {section[:80]}" if section else quote.source
+    section = shown_section(quote.section)
+    where = f"{quote.source}, {section}" if section else quote.source
     chips = citation_chips(quote.citations)
     return f"{where} {chips}" if chips else f"{where}, no citation"
 

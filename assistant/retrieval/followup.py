@@ -42,9 +42,7 @@ class Exchange:
     question: str
     standalone: str
     subject: str
-    drugs: tuple[str, ...]
     conditions: tuple[str, ...]
-    topic: tuple[str, ...]
 
 
 @dataclass
@@ -60,8 +58,7 @@ class Conversation:
 
     def record(self, question: str, standalone: str, subject: str, query: Query) -> None:
         """Remember an answered turn (the oldest are dropped past ``MAX_TURNS``)."""
-        topic = tuple(dict.fromkeys((*query.drugs, *query.conditions, *query.domain_terms)))
-        self.turns.append(Exchange(question, standalone, subject, query.drugs, query.conditions, topic))
+        self.turns.append(Exchange(question, standalone, subject, query.conditions))
         del self.turns[:-MAX_TURNS]
 
     @property

@@ -22,6 +22,7 @@ from assistant.answer.schema import (
     LEAD_FOUND,
     Answer,
     Flag,
+    FlagCode,
     Guardrail,
     GuardrailStatus,
     Quote,
@@ -49,6 +50,21 @@ BLOCK_LEAD = (
 )
 
 
+OTHER_CONTEXT_NO_ARITHMETIC = (
+    "No amount was calculated for this patient: the quoted dose is stated for another context "
+    "(see above), so multiplying it out would present it as this patient's dose."
+)
+
+
+def _no_arithmetic_for_another_context(context: Outcome, calculation: Outcome) -> Outcome:
+    """A dose flagged as stated for another context (a child asked, an adult dose quoted) is never multiplied out."""
+    other = any(flag.code is FlagCode.DOSE_OTHER_CONTEXT for flag in context.flags)
+    if not other or not any(flag.code is FlagCode.CALCULATION for flag in calculation.flags):
+        return calculation
+    refused = Flag(code=FlagCode.CALCULATION_REFUSED, severity=Severity.INFO, message=OTHER_CONTEXT_NO_ARITHMETIC)
+    return Outcome(flags=(refused,), notes=(OTHER_CONTEXT_NO_ARITHMETIC,))
+
+
 def apply_guardrail(question: str, answer: Answer, statements: Sequence[Quote] = ()) -> Answer:
     """Check one draft answer and return the answer to show: doses listed, flags raised, notes added as data.
 
@@ -66,11 +82,12 @@ def apply_guardrail(question: str, answer: Answer, statements: Sequence[Quote] =
     notes_outcomes: list[Outcome] = []
     if not answer.abstained:
         # An abstained answer never gains a number: no "not specified" note, no arithmetic.
+        context = check_context(question, quoted, quotes)
         notes_outcomes = [
             check_not_specified(question, quotes, quoted),
-            check_context(question, quoted, quotes),
+            context,
             check_doses_differ(question, quoted),
-            check_calculation(question, quoted),
+            _no_arithmetic_for_another_context(context, check_calculation(question, quoted)),
         ]
     notes = added_notes + [note for outcome in notes_outcomes for note in outcome.notes]
     generated = "" if answer.summary_withheld else (answer.summary or "")

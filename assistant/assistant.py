@@ -23,6 +23,8 @@ from assistant.ingest.metadata import DocumentMeta
 from assistant.ingest.parser import Document, parse_document
 from assistant.ingest.preflight import check_corpus
 from assistant.retrieval.followup import Conversation
+from assistant.retrieval.hit import Hit
+from assistant.retrieval.ranker import Ranker, ranked_search
 from assistant.retrieval.retriever import GuidelineRetriever
 from assistant.retrieval.searcher import HybridSearcher
 from assistant.settings import Settings
@@ -44,11 +46,23 @@ class Assistant:
         self._documents: dict[str, Document] = {}
         self._use(searcher)
 
-    def _use(self, searcher: HybridSearcher) -> None:
-        """Answer from this searcher: the retriever and chain are rebuilt around it."""
+    def _use(self, searcher: HybridSearcher, ranker: Ranker | None = None) -> None:
+        """Answer from this searcher and ranker: the retriever and chain are rebuilt around them."""
         self.searcher = searcher
-        self.retriever = GuidelineRetriever(searcher=searcher, settings=self.settings)
-        self.chain = build_chain(searcher, self.settings, guard=self._guard, summarizer=self._summarizer)
+        self.ranker = ranker or Ranker.load(searcher.chunks, self.settings.index_dir)
+        self.retriever = GuidelineRetriever(searcher=searcher, ranker=self.ranker, settings=self.settings)
+        self.chain = build_chain(
+            searcher, self.settings, guard=self._guard, summarizer=self._summarizer, ranker=self.ranker
+        )
+
+    def use_ranker(self, ranker: Ranker) -> None:
+        """Order candidates with this ranker from now on (a fold's model in cross-validation, a retrained one)."""
+        self._use(self.searcher, ranker)
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Hit]:
+        """The statements in the order answers use: the learned ranking of the searcher's candidates."""
+        query = self.searcher.analyze(question)
+        return ranked_search(self.searcher, self.ranker, query, k or self.settings.k, self.settings.rank_depth)
 
     @classmethod
     def load(
@@ -112,7 +126,7 @@ class Assistant:
         """Rebuild the index from the corpus now and answer from the new one."""
         loaded = build_index(self.settings, self.searcher.embedder, progress)
         self._documents.clear()
-        self._use(HybridSearcher(loaded, self.searcher.embedder, self.settings))
+        self._use(HybridSearcher(loaded, self.searcher.embedder, self.settings), self.ranker)
 
     def status(self) -> IndexStatus:
         return index_status(self.settings)

@@ -26,8 +26,10 @@ from assistant.errors import InputError
 from assistant.guardrails import apply_guardrail
 from assistant.guardrails.scope import scope_flags
 from assistant.retrieval.followup import Conversation, is_follow_up, standalone_question
+from assistant.retrieval.hit import Hit
 from assistant.retrieval.query import Query, clean_question
-from assistant.retrieval.searcher import Hit, HybridSearcher
+from assistant.retrieval.ranker import Ranker, ranked_search
+from assistant.retrieval.searcher import HybridSearcher
 from assistant.settings import Settings
 
 Guard = Callable[[str, Answer], Answer]
@@ -83,11 +85,14 @@ def build_chain(
     settings: Settings,
     guard: Guard | None = None,
     summarizer: BaseChatModel | None = None,
+    ranker: Ranker | None = None,
 ) -> Runnable[Any, Answer]:
     """The LCEL pipeline.
 
     Input: a question string, or ``{"question": ..., "k": ..., "documents": [...], "conversation": Conversation}``.
+    ``ranker`` orders the searcher's candidates (default: the one stored with the index, else the shipped one).
     """
+    ranker = ranker or Ranker.load(searcher.chunks, settings.index_dir)
     def prepare(payload: Any) -> Turn:
         data = payload if isinstance(payload, dict) else {"question": payload}
         question = clean_question(data.get("question"), settings.max_question_chars)
@@ -108,8 +113,8 @@ def build_chain(
             turn.asked_as, turn.subject = standalone_question(query, previous)
             query = searcher.analyze(turn.asked_as)
         turn.query = searcher.restrict(query, turn.documents)
-        turn.hits = searcher.search(turn.query, k=turn.k, timings=turn.timings)
-        turn.hits += searcher.dose_statements(turn.query, turn.hits)
+        k = settings.k if turn.k is None else turn.k
+        turn.hits = ranked_search(searcher, ranker, turn.query, k, settings.rank_depth, turn.timings)
         return turn
 
     def select(turn: Turn) -> Turn:

@@ -35,6 +35,11 @@ class Settings(BaseModel):
     max_quotes: int = Field(default=4, description="Most statements quoted in one answer.")
     rrf_k: int = Field(default=60, description="Reciprocal-rank-fusion constant (60 is the value from Cormack et al.).")
     candidates: int = Field(default=50, description="Hits taken from each of dense and BM25 before fusion.")
+    rank_margin: float = Field(
+        default=1.0,
+        description="A statement is quoted only if its learned-ranker score is within this margin of the best one.",
+    )
+    rank_depth: int = Field(default=50, description="Fused candidates the learned ranker orders before the best k are kept.")
     abstain_threshold: float = Field(
         default=0.15, description="Best cosine below which the corpus is taken not to address the question."
     )
@@ -84,7 +89,8 @@ class Settings(BaseModel):
     )
 
     @field_validator(
-        "k", "max_quotes", "candidates", "rrf_k", "batch_size", "max_question_chars", "query_threads", "ann_threshold"
+        "k", "max_quotes", "candidates", "rank_depth", "rrf_k", "batch_size", "max_question_chars", "query_threads",
+        "ann_threshold",
     )
     @classmethod
     def _positive(cls, value: int, info: Any) -> int:

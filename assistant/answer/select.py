@@ -50,9 +50,13 @@ def select_statements(query: Query, hits: list[Hit], settings: Settings) -> tupl
     hits = [hit for hit in hits if hit.coverage > settings.min_coverage or hit.dense >= settings.uncovered_threshold]
     if not hits or max(hit.dense for hit in hits) < required:
         return True, []
-    relevance = _relevance(hits, settings.lexical_weight)
-    best = max(relevance.values())
-    keep = [hit for hit in hits if relevance[hit.chunk.id] >= best - settings.select_margin and hit.dense >= required]
+    if all(hit.learned is not None for hit in hits):
+        keep = _learned_choice(hits, required, settings.rank_margin)
+        relevance = {hit.chunk.id: float(hit.learned or 0.0) for hit in hits}
+    else:
+        relevance = _relevance(hits, settings.lexical_weight)
+        best = max(relevance.values())
+        keep = [hit for hit in hits if relevance[hit.chunk.id] >= best - settings.select_margin and hit.dense >= required]
     keep = _about_the_drugs_asked(query, keep)
     keep = _with_a_dose_statement(query, hits, keep, required)
     keep = _with_the_quantity_asked(query, hits, keep, required)
@@ -67,6 +71,20 @@ def select_statements(query: Query, hits: list[Hit], settings: Settings) -> tupl
     )
     keep = _without_other_conditions(query, keep)
     return False, _drop_redundant_lead_ins(keep[: settings.max_quotes])
+
+
+def _learned_choice(hits: list[Hit], required: float, margin: float) -> list[Hit]:
+    """The statements the learned ranker puts within ``margin`` of its best, best first.
+
+    The ranker's scores order statements within one question; the cosine bar still decides
+    whether a statement is close enough to the question to be quoted at all.
+    """
+    eligible = [hit for hit in hits if hit.dense >= required]
+    if not eligible:
+        return []
+    best = max(float(hit.learned or 0.0) for hit in eligible)
+    chosen = [hit for hit in eligible if float(hit.learned or 0.0) >= best - margin]
+    return sorted(chosen, key=lambda hit: -float(hit.learned or 0.0))
 
 
 def _relevance(hits: list[Hit], lexical_weight: float) -> dict[str, float]:

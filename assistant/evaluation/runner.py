@@ -107,7 +107,7 @@ def evaluate(
     with (out / "answers.jsonl").open("w", encoding="utf-8") as handle:
         for item in items:
             answer = assistant.ask(item.question, k=k)
-            hits = searcher.search(item.question, k)
+            hits = assistant.retrieve(item.question, k)
             retrieved = [
                 RetrievedText(
                     hit.chunk.id, hit.chunk.text, hit.chunk.source, hit.chunk.start, len(hit.chunk.text), hit.score

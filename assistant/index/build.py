@@ -25,8 +25,11 @@ import numpy as np
 
 from assistant import __version__
 from assistant.errors import CorpusError, IndexCorrupt, IndexFolderError, StaleIndex
+from assistant.index.calibration import CALIBRATION_FILE
 from assistant.index.embeddings import Embedder
 from assistant.index.lock import backup_dir, build_lock, recover_interrupted_swap
+from assistant.index.owned import MARKER_FILE
+from assistant.index.ranker_file import RANKER_FILE
 from assistant.index.store import (
     ARTIFACTS,
     CHUNKS_FILE,
@@ -48,8 +51,9 @@ from assistant.ingest.files import Corpus, FileProgress, load_corpus
 from assistant.ingest.metadata import DocumentMeta
 from assistant.settings import Settings
 
-MARKER_FILE = ".guideline-assistant-index"
 PLACEHOLDERS = frozenset({"README.md", ".gitkeep", MARKER_FILE})
+# What a user made for this library and stored with its index survives a rebuild.
+CARRIED_OVER = PLACEHOLDERS | {CALIBRATION_FILE, RANKER_FILE}
 
 
 @dataclass
@@ -273,10 +277,10 @@ def _write(
 
 
 def _carry_over_placeholders(index_dir: Path, staging: Path) -> None:
-    """Keep the folder's README/.gitkeep so a rebuild does not show up as a git change."""
+    """Keep the folder's README/.gitkeep (a rebuild is no git change) and the library's calibration and ranker."""
     if index_dir.is_dir():
         for path in index_dir.iterdir():
-            if path.is_file() and path.name in PLACEHOLDERS and not (staging / path.name).exists():
+            if path.is_file() and path.name in CARRIED_OVER and not (staging / path.name).exists():
                 shutil.copy2(path, staging / path.name)
 
 

@@ -17,3 +17,4 @@ class Hit:
     bm25: float
     rank: int
     coverage: float = 1.0  # share of the question's specific terms its guideline uses anywhere
+    learned: float | None = None  # the learned ranker's score (orders hits within one question only)

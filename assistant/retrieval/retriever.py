@@ -10,14 +10,17 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from assistant.retrieval.hit import Hit
 from assistant.retrieval.query import Query
-from assistant.retrieval.searcher import Hit, HybridSearcher
+from assistant.retrieval.ranker import Ranker, ranked_search
+from assistant.retrieval.searcher import HybridSearcher
 from assistant.settings import Settings
 
 
 def hit_metadata(hit: Hit) -> dict[str, Any]:
     """The chunk's fields plus its scores, as LangChain Document metadata."""
-    return {**hit.chunk.model_dump(), "score": hit.score, "dense_score": hit.dense, "bm25_score": hit.bm25, "rank": hit.rank}
+    return {**hit.chunk.model_dump(), "score": hit.score, "dense_score": hit.dense, "bm25_score": hit.bm25, "rank": hit.rank,
+            "learned_score": hit.learned}
 
 
 class GuidelineRetriever(BaseRetriever):
@@ -37,12 +40,14 @@ class GuidelineRetriever(BaseRetriever):
     settings: Settings | None = None
     documents: list[str] | None = None
     _searcher: HybridSearcher | None = PrivateAttr(default=None)
+    _ranker: Ranker | None = PrivateAttr(default=None)
 
-    def __init__(self, searcher: HybridSearcher | None = None, **data: Any) -> None:
+    def __init__(self, searcher: HybridSearcher | None = None, ranker: Ranker | None = None, **data: Any) -> None:
         super().__init__(**data)
         if self.k is not None and self.k < 1:
             raise ValueError(f"k must be >= 1, got {self.k}")
         self._searcher = searcher
+        self._ranker = ranker
 
     @property
     def searcher(self) -> HybridSearcher:
@@ -52,6 +57,14 @@ class GuidelineRetriever(BaseRetriever):
                 base.with_overrides(corpus_dir=self.corpus_dir, index_dir=self.index_dir)
             )
         return self._searcher
+
+    @property
+    def ranker(self) -> Ranker:
+        """The learned ranker the answers use (stored with the index, else shipped)."""
+        if self._ranker is None:
+            searcher = self.searcher
+            self._ranker = Ranker.load(searcher.chunks, searcher.settings.index_dir)
+        return self._ranker
 
     def hits(
         self,
@@ -64,7 +77,11 @@ class GuidelineRetriever(BaseRetriever):
         searcher = self.searcher
         analysed = searcher.analyze(query) if isinstance(query, str) else query
         analysed = searcher.restrict(analysed, documents if documents is not None else self.documents)
-        return searcher.search(analysed, k=k if k is not None else self.k, timings=timings)
+        wanted = k if k is not None else self.k if self.k is not None else searcher.settings.k
+        if wanted < 1:
+            raise ValueError(f"k must be >= 1, got {wanted}")
+        hits = ranked_search(searcher, self.ranker, analysed, wanted, searcher.settings.rank_depth, timings)
+        return hits[:wanted]
 
     def _get_relevant_documents(
         self,

@@ -1,0 +1,276 @@
+"""What the learned ranker reads about one question and one candidate statement.
+
+Every feature is a general property of questions and statements — how much of the
+question's weight (IDF) a statement's own text, its heading or its lead-in carries;
+whether it states an amount when an amount is asked; whether it names the asked drug
+or group; its kind and length; how its guideline and its neighbours fared — never a
+word list shaped on one guideline. The same function serves training
+(:mod:`assistant.evaluation.train_ranker`) and answering, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.ingest.chunking import Chunk
+from assistant.retrieval.hit import Hit
+from assistant.retrieval.query import AMOUNT, Query
+from assistant.retrieval.terms import bm25_tokens
+from assistant.vocabulary.drugs import find_drugs, same_drug
+
+# Recommendation wording in general English: what a guideline says when it tells the reader to act.
+_RECOMMENDS = re.compile(
+    r"\b(recommend\w*|should|suggest\w*|consider\w*|offer\w*|advis\w*|indicated|first[- ]line|"
+    r"treat\w* with|use of|start\w*|give|given|initiat\w*|prescrib\w*|administer\w*|must)\b",
+    re.IGNORECASE,
+)
+_NEGATES = re.compile(r"\b(not|no|avoid\w*|never|against|contraindicated|discontinu\w*|stop\w*)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_QUESTION_WORD = re.compile(r"^\s*(what|which|how|when|who|why|where|should|can|could|is|are|do|does|may|my|i)\b", re.I)
+# A question about what not to do ("should I avoid", "is X safe", "not recommended").
+_ASKS_AGAINST = re.compile(r"\b(avoid|not|never|safe|contraindicat\w*|stop|harm\w*|against|risk\w*)\b", re.IGNORECASE)
+# The question forms that ask for a quantity of a kind a statement can state (general English).
+_ASKS_DURATION = re.compile(r"\b(how long|how many (?:days|weeks|months|years|hours)|how often|duration|when)\b", re.I)
+_STATES_DURATION = re.compile(
+    r"\d\s*(?:-|–|to)?\s*\d*\s*(?:min\w*|h|hrs?|hours?|days?|weeks?|months?|years?)\b|\b(?:daily|weekly|monthly)\b", re.I
+)
+_ASKS_CHOICE = re.compile(r"\b(which|what (?:drug|medication|medicine|treatment|antibiotic|therapy|agent))\b", re.I)
+_ASKS_THRESHOLD = re.compile(r"\b(threshold|level|target|cut-?off|above|below|at what|goal|value)\b", re.I)
+_STATES_THRESHOLD = re.compile(r"[<>≤≥]|\b(?:above|below|less than|greater than|more than|at least|under|over)\s+\d", re.I)
+
+FEATURES: tuple[str, ...] = (
+    # the searcher's own evidence
+    "fused_score",
+    "fused_rank_log",
+    "dense",
+    "dense_gap",
+    "dense_rank_log",
+    "bm25_relative",
+    "coverage",
+    # where the question's weight falls: the statement itself, its heading, its title, its lead-in
+    "idf_text",
+    "idf_text_expanded",
+    "idf_section",
+    "idf_title",
+    "idf_lead_in",
+    "idf_text_missing",
+    # the statement's shape
+    "words_log",
+    "fragment",
+    "ends_colon",
+    "is_bullet",
+    "is_table_row",
+    "has_lead_in",
+    "numbers",
+    "has_amount",
+    "has_citation",
+    "recommends",
+    "negates",
+    # the question's shape
+    "q_words_log",
+    "q_dose",
+    "q_drugs",
+    "q_terse",
+    "q_domain_share",
+    "q_against",
+    "q_duration",
+    "q_choice",
+    "q_threshold",
+    # question against statement
+    "dose_and_amount",
+    "drug_named",
+    "drug_dosed",
+    "other_drugs",
+    "against_and_negates",
+    "duration_stated",
+    "threshold_stated",
+    "choice_and_recommends",
+    # its guideline and its neighbours
+    "source_best_dense",
+    "source_share",
+    "source_is_top",
+    "neighbour_best",
+)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What the ranker reads of one statement, computed once per statement (questions do not change it)."""
+
+    text_terms: frozenset[str]
+    section_terms: frozenset[str]
+    title_terms: frozenset[str]
+    lead_terms: frozenset[str]
+    words: int
+    numbers: int
+    has_amount: bool
+    has_citation: bool
+    recommends: bool
+    negates: bool
+    states_duration: bool
+    states_threshold: bool
+    drugs: frozenset[str]
+    dosed: frozenset[str]
+
+
+class StatementTable:
+    """Per-statement features and the corpus's term weights, built lazily (a question sees ~60 statements)."""
+
+    def __init__(self, chunks: Sequence[Chunk]) -> None:
+        self.chunks = chunks
+        self.rows = {chunk.id: row for row, chunk in enumerate(chunks)}
+        frequency: Counter[str] = Counter()
+        for chunk in chunks:
+            frequency.update(set(bm25_tokens(chunk.text)))
+        total = max(len(chunks), 1)
+        self._idf = {term: math.log(1 + (total - n + 0.5) / (n + 0.5)) for term, n in frequency.items()}
+        self._unseen = math.log(1 + (total + 0.5) / 0.5)
+        self._statements: dict[int, Statement] = {}
+
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, self._unseen)
+
+    def statement(self, row: int) -> Statement:
+        found = self._statements.get(row)
+        if found is None:
+            found = self._statements[row] = _describe(self.chunks[row])
+        return found
+
+
+def _describe(chunk: Chunk) -> Statement:
+    text = chunk.text
+    lead = chunk.context or ""
+    has_amount = bool(AMOUNT.search(text))
+    drugs = frozenset(m.key for m in find_drugs(f"{lead} {text}"))
+    dosed = drugs or frozenset(m.key for m in find_drugs(chunk.section or ""))
+    return Statement(
+        text_terms=frozenset(bm25_tokens(text)),
+        section_terms=frozenset(bm25_tokens(chunk.section or "")),
+        title_terms=frozenset(bm25_tokens(chunk.title or "")),
+        lead_terms=frozenset(bm25_tokens(lead)),
+        words=len(text.split()),
+        numbers=len(_NUMBER.findall(text)),
+        has_amount=has_amount,
+        has_citation=bool(chunk.citations),
+        recommends=bool(_RECOMMENDS.search(text)),
+        negates=bool(_NEGATES.search(text)),
+        states_duration=bool(_STATES_DURATION.search(text)),
+        states_threshold=bool(_STATES_THRESHOLD.search(text)),
+        drugs=drugs,
+        dosed=dosed if has_amount else frozenset(),
+    )
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """The question's own weighted terms and those its synonyms add."""
+
+    own: dict[str, float]
+    expanded: dict[str, float]
+
+
+def query_terms(query: Query, table: StatementTable) -> QueryTerms:
+    own = {term: table.idf(term) for term in bm25_tokens(query.normalized)}
+    expanded = {term: table.idf(term) for term in bm25_tokens(query.expanded)}
+    return QueryTerms(own, expanded)
+
+
+def _share(weights: dict[str, float], terms: frozenset[str]) -> float:
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return sum(weight for term, weight in weights.items() if term in terms) / total
+
+
+def feature_matrix(query: Query, hits: Sequence[Hit], table: StatementTable) -> np.ndarray:
+    """One row of :data:`FEATURES` per hit, in the hits' order."""
+    if not hits:
+        return np.zeros((0, len(FEATURES)), dtype=np.float32)
+    terms = query_terms(query, table)
+    rows = [table.rows.get(hit.chunk.id, -1) for hit in hits]
+    statements = [table.statement(row) if row >= 0 else _describe(hit.chunk) for row, hit in zip(rows, hits, strict=True)]
+    best_dense = max(hit.dense for hit in hits)
+    top_bm25 = max((hit.bm25 for hit in hits), default=0.0) or 1.0
+    dense_order = {id(hit): rank for rank, hit in enumerate(sorted(hits, key=lambda h: -h.dense))}
+    fused_order = {id(hit): rank for rank, hit in enumerate(sorted(hits, key=lambda h: (-h.score, h.rank)))}
+    source_best: dict[str, float] = {}
+    source_count: Counter[str] = Counter()
+    for hit in hits:
+        source_best[hit.chunk.source] = max(source_best.get(hit.chunk.source, -1.0), hit.dense)
+    for hit in sorted(hits, key=lambda h: -h.dense)[:20]:
+        source_count[hit.chunk.source] += 1
+    top_source = max(hits, key=lambda h: h.dense).chunk.source
+    by_row = {row: hit for row, hit in zip(rows, hits, strict=True) if row >= 0}
+
+    q_words = len(query.text.split())
+    asks_dose = query.dose_intent
+    asks_against = bool(_ASKS_AGAINST.search(query.text))
+    asks_duration = bool(_ASKS_DURATION.search(query.text))
+    asks_choice = bool(_ASKS_CHOICE.search(query.text))
+    asks_threshold = bool(_ASKS_THRESHOLD.search(query.text))
+    terse = q_words <= 6 and not _QUESTION_WORD.search(query.text) and "?" not in query.text
+    content = [term for term in terms.own]
+    domain = len(query.domain_terms) / max(len(content), 1)
+
+    matrix = np.zeros((len(hits), len(FEATURES)), dtype=np.float32)
+    for i, (row, hit, st) in enumerate(zip(rows, hits, statements, strict=True)):
+        asked_named = any(same_drug(a, d) for a in query.drugs for d in st.drugs)
+        asked_dosed = any(same_drug(a, d) for a in query.drugs for d in st.dosed)
+        others = sum(1 for d in st.drugs if not any(same_drug(a, d) for a in query.drugs))
+        neighbours = [by_row[r].dense for r in (row - 1, row + 1) if row >= 0 and r in by_row]
+        all_terms = st.text_terms | st.section_terms | st.title_terms | st.lead_terms
+        values = (
+            hit.score * 60.0,
+            math.log1p(fused_order[id(hit)]),
+            hit.dense,
+            best_dense - hit.dense,
+            math.log1p(dense_order[id(hit)]),
+            hit.bm25 / top_bm25,
+            hit.coverage,
+            _share(terms.own, st.text_terms),
+            _share(terms.expanded, st.text_terms),
+            _share(terms.own, st.section_terms),
+            _share(terms.own, st.title_terms),
+            _share(terms.own, st.lead_terms),
+            1.0 - _share(terms.own, all_terms),
+            math.log1p(st.words),
+            float(st.words <= 4 and not st.numbers and hit.chunk.kind != "table_row"),
+            float(hit.chunk.text.rstrip().endswith(":")),
+            float(hit.chunk.kind == "bullet"),
+            float(hit.chunk.kind == "table_row"),
+            float(bool(hit.chunk.context)),
+            min(st.numbers, 10),
+            float(st.has_amount),
+            float(st.has_citation),
+            float(st.recommends),
+            float(st.negates),
+            math.log1p(q_words),
+            float(asks_dose),
+            float(bool(query.drugs)),
+            float(terse),
+            domain,
+            float(asks_against),
+            float(asks_duration),
+            float(asks_choice),
+            float(asks_threshold),
+            float(asks_dose and st.has_amount),
+            float(asked_named),
+            float(asked_dosed),
+            min(others, 5),
+            float(asks_against and st.negates),
+            float(asks_duration and st.states_duration),
+            float(asks_threshold and st.states_threshold),
+            float(asks_choice and st.recommends),
+            source_best[hit.chunk.source],
+            source_count[hit.chunk.source] / 20.0,
+            float(hit.chunk.source == top_source),
+            max(neighbours, default=0.0),
+        )
+        matrix[i] = values
+    return matrix

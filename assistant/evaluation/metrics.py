@@ -93,6 +93,7 @@ METRIC_NAMES: frozenset[str] = frozenset(
         "latency.p50_ms",
         "latency.p95_ms",
         "latency.embed_p50_ms",
+        "latency.rank_p50_ms",
         "gold.items",
         "gold.unmatched_evidence",
     ]

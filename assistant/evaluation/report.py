@@ -142,6 +142,7 @@ def answer_table(metrics: Metrics) -> str:
         ("Latency p50 (ms, whole chain)", "latency.p50_ms", "{:.1f}"),
         ("Latency p95 (ms, whole chain)", "latency.p95_ms", "{:.1f}"),
         ("Query embedding p50 (ms)", "latency.embed_p50_ms", "{:.1f}"),
+        ("Learned ranking p50 (ms)", "latency.rank_p50_ms", "{:.1f}"),
     ]
     lines = ["| Metric | Value |", "|---|---|"]
     lines += [f"| {title} | {format_metric(metrics[key], fmt)} |" for title, key, fmt in rows if key in metrics]

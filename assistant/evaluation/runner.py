@@ -166,6 +166,7 @@ def evaluate(
     metrics["latency.p50_ms"] = percentile(totals, 50)
     metrics["latency.p95_ms"] = percentile(totals, 95)
     metrics["latency.embed_p50_ms"] = percentile(embeds, 50)
+    metrics["latency.rank_p50_ms"] = percentile([a.timings_ms["rank"] for a in answers.values() if "rank" in a.timings_ms], 50)
     metrics["gold.items"] = float(len(items))
     metrics["gold.unmatched_evidence"] = float(len(unmatched))
 

@@ -24,7 +24,7 @@ from assistant.guardrails.coverage import asked_drugs, has_dose_for
 from assistant.guardrails.doses import parse_question_doses
 from assistant.guardrails.regimen import route_of
 from assistant.vocabulary.drugs import DrugMention, find_drugs, same_drug
-from assistant.vocabulary.populations import population_patterns
+from assistant.vocabulary.populations import named_populations, population_patterns
 from assistant.vocabulary.routes import BY_CODE, ROUTES
 from assistant.vocabulary.routes import alternation as route_alternation
 
@@ -67,9 +67,9 @@ def contexts_in(question: str) -> list[Context]:
     """The combinations, routes and populations a question names (drug names masked for routes)."""
     masked = _mask_drugs(question)
     found: list[Context] = []
-    for name, pattern in population_patterns().items():
-        if pattern.search(question):
-            found.append(Context(name=name, pattern=pattern))
+    # The groups are recognised as the answer's population note recognises them (lay phrases set aside).
+    for name in named_populations(question):
+        found.append(Context(name=name, pattern=population_patterns()[name]))
     for match in _COMBINED.finditer(question):
         what = match.group("what")
         for name, words in _PROCEDURES.items():

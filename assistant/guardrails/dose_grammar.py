@@ -3,10 +3,11 @@
 The grammar is a set of named regular expressions applied in two steps: a *core*
 (``amount [unit] [- amount] unit [/basis] [/time]``) anchors every dose, then a
 *tail* of modifiers (route, schedule, course, "max", "total") is read left to
-right until a word is not one of them. This module holds the patterns, the tables
-that map the words they match to canonical names (units, routes, frequencies,
-course words), and the modifiers that fill a dose's fields; the parsing loop is in
-``assistant.guardrails.doses``.
+right until a word is not one of them. This module holds the patterns and the
+modifiers that fill a dose's fields; the words they match and their canonical
+names (units, routes, frequencies) are the vocabulary's tables
+(``assistant.vocabulary.units``, ``.routes``, ``.schedules``); the parsing loop is
+in ``assistant.guardrails.doses``.
 
 Text is first normalized character for character (``×``→``x``, ``²``→``2``,
 ``µ``→``u``, dashes→``-``), so every offset in the normalized text is also an
@@ -19,7 +20,8 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
-from assistant.vocabulary.routes import named_alternation
+from assistant.vocabulary.routes import BY_CODE, named_alternation
+from assistant.vocabulary.routes import alternation as route_alternation
 from assistant.vocabulary.schedules import PER, PER_NAMES, SCHEDULES, WORD_NUMBERS, plural
 from assistant.vocabulary.units import MASS_IN_G, UNIT, UNIT_NAMES
 
@@ -151,6 +153,9 @@ _ROUTE = re.compile(
 )
 
 
+_IV = route_alternation(BY_CODE["IV"])
+
+
 def _route(match: re.Match[str]) -> str:
     return match.lastgroup or "PO"
 
@@ -179,7 +184,7 @@ MODIFIERS: list[tuple[re.Pattern[str], _Apply]] = [
         _add_course(lambda m: f"repeat {m.group(1)} times"),
     ),
     (
-        re.compile(r"(?:as\s+an?\s+|by\s+)?continuous(?:\s+(?:iv|intravenous))?\s+infusion(?![a-z])", re.I),
+        re.compile(rf"(?:as\s+an?\s+|by\s+)?continuous(?:\s+(?:{_IV}))?\s+infusion(?![a-z])", re.I),
         _continuous,
     ),
     (

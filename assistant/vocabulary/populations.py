@@ -38,9 +38,14 @@ def population_patterns() -> dict[str, re.Pattern[str]]:
 
 
 def named_populations(text: str, normalizer: QueryNormalizer | None = None) -> list[str]:
-    """The groups a text names; lay phrases are set aside first ("baby aspirin" names no baby)."""
+    """The groups a text names; lay phrases are set aside first ("baby aspirin" names no baby).
+
+    A lay phrase that is itself a word of a group ("elderly", "kidney failure") still names the group.
+    """
     normalizer = normalizer or default_normalizer()
     normalized = normalizer.normalize(text)
+    named = {word for words in populations().values() for word in words}
     for phrase in (term for term, _ in normalizer.translations(text) if term in normalizer.lay):
-        normalized = normalized.replace(phrase, " ")
+        if phrase not in named:
+            normalized = normalized.replace(phrase, " ")
     return [name for name, words in populations().items() if any(contains_term(normalized, w) for w in words)]

@@ -4,8 +4,9 @@
 IVIG dose, stated for IVIG alone; shown unflagged, a clinician reads that number
 as the dose for the combination. When the question names a combination (a drug or
 procedure given together), a route or a population (children, pregnancy, kidney
-impairment, ...; the routes and populations are the vocabulary's tables) and the statement a dose is quoted from does not mention it, the
-guardrail says the number is stated for another context. When one drug has
+impairment, ...: the vocabulary's route and population tables) and the statement
+a dose is quoted from does not mention it, the guardrail says the number is stated
+for another context. When one drug has
 different doses in different statements (sections, indications, guidelines), it
 says so above the quotes instead of letting the table read as one dose.
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 
 from assistant.answer.schema import ABSTAIN_MESSAGE, Answer, DoseInfo, Quote, QuoteGroup
-from assistant.retrieval.query import AMOUNT
+from assistant.vocabulary.units import AMOUNT
 
 WITHHELD_NOTICE = "A generated summary was withheld; only the verbatim quotes are shown."
 DOSE_COLUMNS = ("Drug", "Dose", "Schedule", "Route", "Citations")

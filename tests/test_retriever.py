@@ -8,8 +8,8 @@ import pytest
 from langchain_core.documents import Document
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
-from assistant.retrieval.query import QueryNormalizer, default_normalizer
 from assistant.retrieval.retriever import GuidelineRetriever
+from assistant.vocabulary.normalizer import QueryNormalizer, default_normalizer
 
 
 class TestGuidelineRetrieverStandard(RetrieversIntegrationTests):

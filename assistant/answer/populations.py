@@ -9,28 +9,13 @@ question (the dose guardrail separately flags doses stated for another context).
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from assistant.retrieval.query import AMOUNT, Query, QueryNormalizer, contains_term, default_normalizer
+from assistant.retrieval.query import Query
 from assistant.retrieval.searcher import Hit
-from assistant.vocabulary import load_data
+from assistant.vocabulary.normalizer import contains_term, default_normalizer
+from assistant.vocabulary.populations import named_populations, populations
+from assistant.vocabulary.units import AMOUNT
 
-
-@lru_cache(maxsize=1)
-def populations() -> dict[str, tuple[str, ...]]:
-    """Group name -> the (normalized) words that name it, from ``medical_terms.json``."""
-    normalizer = default_normalizer()
-    groups = load_data("medical_terms.json").get("populations", {})
-    return {str(name): tuple(normalizer.normalize(str(word)) for word in words) for name, words in groups.items()}
-
-
-def named_populations(text: str, normalizer: QueryNormalizer | None = None) -> list[str]:
-    """The groups a question names; lay phrases are set aside first ("baby aspirin" names no baby)."""
-    normalizer = normalizer or default_normalizer()
-    normalized = normalizer.normalize(text)
-    for phrase in (term for term, _ in normalizer.translations(text) if term in normalizer.lay):
-        normalized = normalized.replace(phrase, " ")
-    return [name for name, words in populations().items() if any(contains_term(normalized, w) for w in words)]
+__all__ = ["named_populations", "population_notes", "populations", "scope_text", "unknown_term_notes"]
 
 
 def scope_text(hits: list[Hit]) -> str:

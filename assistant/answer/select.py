@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.answer.answer_type import wanted_kind
 from assistant.answer.schema import Quote, Reference
 from assistant.retrieval.dose_lookup import dosed_drugs
-from assistant.retrieval.query import AMOUNT, Query, medical_lexicon, words
+from assistant.retrieval.query import Query
 from assistant.retrieval.searcher import Hit
 from assistant.settings import Settings
 from assistant.vocabulary.drugs import find_drugs, same_drug
-
-DOSE_PATTERN = AMOUNT
+from assistant.vocabulary.intent import wanted_kind
+from assistant.vocabulary.lexicon import medical_lexicon
+from assistant.vocabulary.normalizer import words
+from assistant.vocabulary.units import AMOUNT
 
 
 def required_similarity(analysis: Query | None, settings: Settings) -> float:
@@ -64,7 +65,7 @@ def select_statements(query: Query, hits: list[Hit], settings: Settings) -> tupl
     kind = wanted_kind(query.text)
     keep.sort(
         key=lambda hit: (
-            dose_first and not DOSE_PATTERN.search(hit.chunk.text),
+            dose_first and not AMOUNT.search(hit.chunk.text),
             kind is not None and not kind.stated.search(hit.chunk.text),
             -relevance.get(hit.chunk.id, hit.dense),
         )

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from assistant.guardrails.doses import Dose, format_number, normalize
 from assistant.guardrails.units import UREG
+from assistant.vocabulary.schedules import regimen_words
 
 MIN_WEIGHT_KG = Decimal("0.5")
 MAX_WEIGHT_KG = Decimal("350")
@@ -189,19 +190,7 @@ def calculate(dose: Dose, measures: Measures, source: str, ceilings: list[Dose] 
 
 def regimen_text(dose: Dose) -> str:
     """Route, schedule and course of a dose in words: "IV, weekly, for 4 doses"."""
-    parts = [p for p in (dose.route, dose.schedule) if p]
-    parts += [_course_words(phrase) for phrase in dose.course]
-    return ", ".join(parts)
-
-
-def _course_words(phrase: str) -> str:
-    if phrase == "single dose":
-        return "as a single dose"
-    if phrase == "continuous infusion":
-        return "as a continuous infusion"
-    if phrase.startswith(("taper", "over ", "in ", "repeat", "as ", "indefinitely")):
-        return phrase
-    return f"for {phrase}"
+    return regimen_words(dose.schedule, dose.course, route=dose.route)
 
 
 def _ceiling_text(name: str, ceilings: list[Dose]) -> str:

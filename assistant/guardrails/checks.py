@@ -8,7 +8,6 @@ them ever adds a dose that is not either quoted or computed from a quoted dose.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from assistant.answer.schema import DoseInfo, Flag, FlagCode, Quote, Severity
@@ -17,12 +16,7 @@ from assistant.guardrails.clean import hidden_characters
 from assistant.guardrails.doses import Dose, parse_doses, parse_question_doses
 from assistant.present import citation_chips, render_quote, shown_section
 from assistant.vocabulary.drugs import DrugMention, find_drugs, same_drug
-
-_ASKS_DOSE = re.compile(
-    r"\b(?:dose|doses|dosing|dosage|dosed|how\s+much|how\s+many\s+(?:mg|milligrams?|grams?|g|units|mcg|micrograms?|ml)"
-    r"|what\s+amount|regimen|calculate|mg/kg)\b",
-    re.IGNORECASE,
-)
+from assistant.vocabulary.intent import asks_for_dose
 
 
 @dataclass(frozen=True)
@@ -43,11 +37,6 @@ class Outcome:
 
     flags: tuple[Flag, ...] = ()
     notes: tuple[str, ...] = ()
-
-
-def asks_for_dose(question: str) -> bool:
-    """Whether the question asks for a dose or an amount (not just whether a drug is used)."""
-    return bool(_ASKS_DOSE.search(question))
 
 
 def quoted_doses(quotes: list[Quote]) -> list[QuotedDose]:

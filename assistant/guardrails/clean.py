@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from assistant.vocabulary.units import UNIT_AHEAD
+
 # Zero-width and other invisible format characters (soft hyphen, word joiner, BOM, ...).
 _INVISIBLE = "\u00ad\u034f\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
 # Bidirectional embeddings, overrides and isolates: they change display order, not content.
@@ -26,10 +28,7 @@ _HIDDEN = re.compile(f"[{_INVISIBLE}{_BIDI}]")
 # A right-to-left override shows its characters in reverse: the visual reading is the reversed run.
 _RLO_RUN = re.compile("\u202e([^\u202c\u2069\n]*)[\u202c\u2069]?")
 
-_DOSE_UNIT_AHEAD = (
-    r"(?=\s*(?:micrograms?|milligrams?|nanograms?|grams?|grains?|gr|gm|mcg|ug|mg|ng|g|units?|iu|"
-    r"millilit(?:er|re)s?|ml|mmol|meq)(?![a-z]))"
-)
+_DOSE_UNIT_AHEAD = UNIT_AHEAD
 _COURSE_UNIT_AHEAD = (
     r"(?=\s+(?:days?|weeks?|months?|doses?|hours?|cycles?|infusions?|times(?!\s+(?:daily|a\s|per\s|weekly))))"
 )

@@ -16,10 +16,10 @@ from assistant.guardrails.checks import Outcome, QuotedDose, says
 from assistant.guardrails.doses import Dose, parse_question_doses
 from assistant.guardrails.regimen import course_difference, route_of
 from assistant.vocabulary.drugs import same_drug
+from assistant.vocabulary.routes import adverb
 
 # Ratios that are a slipped decimal point or a mg/g/mcg mix-up, not a clinical choice.
 _TENFOLD_POWERS = (1, 2, 3, 6)
-_ROUTE_WORDS = {"IV": "intravenously", "SC": "subcutaneously", "IM": "intramuscularly", "PO": "orally"}
 
 
 @dataclass(frozen=True)
@@ -126,11 +126,7 @@ def _difference(asked: Dose, source: Dose) -> _Difference | None:
         return _Difference(1, FlagCode.DOSE_FREQUENCY_MISMATCH, course)
     asked_route, source_route = route_of(asked), route_of(source)
     if asked_route is not None and source_route is not None and asked_route != source_route:
-        implied = (
-            ""
-            if source.route
-            else f" ({source.drug or 'the drug'} is given {_ROUTE_WORDS.get(source_route, source_route)})"
-        )
+        implied = "" if source.route else f" ({source.drug or 'the drug'} is given {adverb(source_route)})"
         return _Difference(
             2,
             FlagCode.DOSE_MISMATCH,

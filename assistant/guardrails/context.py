@@ -3,9 +3,10 @@
 "What dose of IVIG with plasma exchange?" may retrieve the guideline's standard
 IVIG dose, stated for IVIG alone; shown unflagged, a clinician reads that number
 as the dose for the combination. When the question names a combination (a drug or
-procedure given together), a route or a population (children, pregnancy, renal
-impairment, ...) and the statement a dose is quoted from does not mention it, the
-guardrail says the number is stated for another context. When one drug has
+procedure given together), a route or a population (children, pregnancy, kidney
+impairment, ...: the vocabulary's route and population tables) and the statement
+a dose is quoted from does not mention it, the guardrail says the number is stated
+for another context. When one drug has
 different doses in different statements (sections, indications, guidelines), it
 says so above the quotes instead of letting the table read as one dose.
 
@@ -24,16 +25,10 @@ from assistant.guardrails.coverage import asked_drugs, has_dose_for
 from assistant.guardrails.doses import parse_question_doses
 from assistant.guardrails.regimen import route_of
 from assistant.vocabulary.drugs import DrugMention, find_drugs, same_drug
+from assistant.vocabulary.populations import named_populations, population_patterns
+from assistant.vocabulary.routes import BY_CODE, ROUTES
+from assistant.vocabulary.routes import alternation as route_alternation
 
-_POPULATIONS: dict[str, str] = {
-    "children": r"child(?:ren|hood)?|paediatric|pediatric|infants?|neonat\w*|newborns?|kids?|adolescents?",
-    "pregnancy": r"pregnan(?:cy|t)|gestation\w*|obstetric\w*|antenatal",
-    "breastfeeding": r"breast-?feeding|lactat\w*",
-    "older adults": r"elderly|older\s+(?:adults?|patients?|people)|over\s+(?:65|70|75|80)s?",
-    "renal impairment": r"renal\s+(?:impairment|failure|insufficiency|dysfunction)|kidney\s+(?:disease|failure|injury)|"
-    r"ckd|dialysis|ha?emodialysis|creatinine\s+clearance|e?gfr",
-    "hepatic impairment": r"hepatic\s+(?:impairment|failure|dysfunction)|liver\s+(?:disease|failure|impairment)|cirrhosis",
-}
 _PROCEDURES: dict[str, str] = {
     "plasma exchange": r"(?:therapeutic\s+)?plasma\s*exchange|plasmapheresis|\btpe\b|apheresis",
     "dialysis": r"ha?emodialysis|dialysis",
@@ -45,13 +40,6 @@ _COMBINED = re.compile(
     r"\b(?:together\s+with|combined\s+with|in\s+combination\s+with|alongside|along\s+with|plus|with|added\s+to)\s+(?P<what>[^?.,;]{2,60})",
     re.IGNORECASE,
 )
-_ROUTES: dict[str, str] = {
-    "IV": r"iv|i\.v\.|intravenous(?:ly)?",
-    "PO": r"oral(?:ly)?|po|p\.o\.|by\s+mouth|tablets?",
-    "SC": r"sc|s\.c\.|subcut\w*",
-    "IM": r"im|i\.m\.|intramuscular(?:ly)?",
-}
-_ROUTE_NAMES = {"IV": "intravenous use", "PO": "oral use", "SC": "subcutaneous use", "IM": "intramuscular use"}
 
 
 @dataclass(frozen=True)
@@ -68,7 +56,8 @@ class Context:
         where = " ".join(filter(None, (quote.title, quote.section, quote.context, quote.text)))
         if self.route is not None:
             # "i.v. clindamycin 900mg": the route may be written before the drug, outside the dose's own words
-            said = re.search(rf"(?<![a-z]){_ROUTES[self.route]}(?![a-z])", quote.text, re.IGNORECASE)
+            written = route_alternation(BY_CODE[self.route])
+            said = re.search(rf"(?<![a-z])(?:{written})(?![a-z])", quote.text, re.IGNORECASE)
             return route_of(found.dose) == self.route or said is not None
         if self.drug is not None:
             return any(same_drug(self.drug, m.key) for m in find_drugs(where))
@@ -79,10 +68,9 @@ def contexts_in(question: str) -> list[Context]:
     """The combinations, routes and populations a question names (drug names masked for routes)."""
     masked = _mask_drugs(question)
     found: list[Context] = []
-    for name, words in _POPULATIONS.items():
-        pattern = re.compile(rf"\b(?:{words})\b", re.IGNORECASE)
-        if pattern.search(question):
-            found.append(Context(name=name, pattern=pattern))
+    # The groups are recognised as the answer's population note recognises them (lay phrases set aside).
+    for name in named_populations(question):
+        found.append(Context(name=name, pattern=population_patterns()[name]))
     for match in _COMBINED.finditer(question):
         what = match.group("what")
         for name, words in _PROCEDURES.items():
@@ -93,10 +81,10 @@ def contexts_in(question: str) -> list[Context]:
         if drugs and all(c.drug != drugs[0].key for c in found):
             found.append(Context(name=f"with {drugs[0].surface}", drug=drugs[0].key))
     # A route written with a dose in the question ("1 g PO daily?") is compared with the guideline's dose instead.
-    routes = {} if parse_question_doses(question) else _ROUTES
-    for route, words in routes.items():
-        if re.search(rf"(?<![\w.])(?:{words})(?![\w])", masked, re.IGNORECASE):
-            found.append(Context(name=_ROUTE_NAMES[route], route=route))
+    routes = () if parse_question_doses(question) else ROUTES
+    for route in routes:
+        if re.search(rf"(?<![\w.])(?:{route_alternation(route)})(?![\w])", masked, re.IGNORECASE):
+            found.append(Context(name=route.use, route=route.code))
     return found
 
 

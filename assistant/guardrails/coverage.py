@@ -19,13 +19,13 @@ from assistant.answer.schema import Flag, FlagCode, Quote, Severity
 from assistant.guardrails.checks import (
     Outcome,
     QuotedDose,
-    asks_for_dose,
     dose_is_for,
     is_about,
     quoted_doses,
     source_label,
 )
 from assistant.vocabulary.drugs import DrugMention, find_drugs, same_drug
+from assistant.vocabulary.intent import asks_for_dose
 
 # At most this many statements are added for one drug (one per guideline).
 MAX_ADDED_PER_DRUG = 3

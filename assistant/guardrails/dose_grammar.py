@@ -3,10 +3,11 @@
 The grammar is a set of named regular expressions applied in two steps: a *core*
 (``amount [unit] [- amount] unit [/basis] [/time]``) anchors every dose, then a
 *tail* of modifiers (route, schedule, course, "max", "total") is read left to
-right until a word is not one of them. This module holds the patterns, the tables
-that map the words they match to canonical names (units, routes, frequencies,
-course words), and the modifiers that fill a dose's fields; the parsing loop is in
-``assistant.guardrails.doses``.
+right until a word is not one of them. This module holds the patterns and the
+modifiers that fill a dose's fields; the words they match and their canonical
+names (units, routes, frequencies) are the vocabulary's tables
+(``assistant.vocabulary.units``, ``.routes``, ``.schedules``); the parsing loop is
+in ``assistant.guardrails.doses``.
 
 Text is first normalized character for character (``×``→``x``, ``²``→``2``,
 ``µ``→``u``, dashes→``-``), so every offset in the normalized text is also an
@@ -18,6 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
+
+from assistant.vocabulary.routes import BY_CODE, named_alternation
+from assistant.vocabulary.routes import alternation as route_alternation
+from assistant.vocabulary.schedules import PER, PER_NAMES, SCHEDULES, WORD_NUMBERS, plural
+from assistant.vocabulary.units import MASS_IN_G, UNIT, UNIT_NAMES
+
+__all__ = ["MASS_IN_G", "PER_NAMES", "UNIT_NAMES"]  # read by the parser with the patterns below
 
 # --- normalization ------------------------------------------------------------
 
@@ -57,13 +65,10 @@ def normalize(text: str) -> str:
 # Thousands form first ("1,000"), then a plain or decimal-comma number, then a
 # naked decimal (".5"). A leading zero never starts the thousands form: "0,500" is 0.5.
 _NUM = r"(?:[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|[.,]\d+)"
-_UNIT = (
-    r"(?:micrograms?|milligrams?|nanograms?|grams?|grains?|gr|gm|mcg|ug|mg|ng|g|units?|iu|u|"
-    r"millilit(?:er|re)s?|ml|mmol|meq)(?![a-z])"
-)
+_UNIT = UNIT
 _BASIS = r"(?:\s*/\s*|\s+per\s+)(?P<basis>kg|kilograms?|m2|m\^2|sq\.?\s?m|square\s+met(?:er|re)s?)(?![a-z0-9^])(?:\s+body\s+weight)?"
 _PER = (
-    r"(?:(?:\s*/\s*|\s+per\s+)(?P<per>days?|d|24\s?h(?:ours?|rs?)?|hours?|hrs?|h|minutes?|mins?|weeks?|wk|doses?|course)"
+    rf"(?:(?:\s*/\s*|\s+per\s+)(?P<per>{PER})"
     r"|\s+an?\s+(?P<per_a>day|week|hour))(?![a-z0-9])"
 )
 CORE = re.compile(
@@ -82,50 +87,11 @@ TOTAL_BEFORE = re.compile(r"total(?:\s+(?:daily\s+)?dose)?(?:\s+of)?\s*:?\s*$", 
 
 SEPARATOR = re.compile(r"[\s,;(]*(?:(?:given|administered|infused|and)\s+)?", re.IGNORECASE)
 _COUNT = r"(\d+(?:\s*(?:-|to)\s*\d+)?)"
-_NOT_A_UNIT_AFTER = r"(?!\s*(?:[.,]\d|kg|kilo|lbs?|pounds?|cm|m2|mg|mcg|ug|g\b|units?|iu|ml))"
+# "x 2" is a count of doses unless a unit (a dose unit, a weight or a length) follows the number.
+_NOT_A_UNIT_AFTER = rf"(?!\s*(?:[.,]\d|kg|kilo|lbs?|pounds?|cm|m2|{UNIT}))"
 
-UNIT_NAMES: dict[str, str] = {
-    "microgram": "mcg",
-    "micrograms": "mcg",
-    "mcg": "mcg",
-    "ug": "mcg",
-    "milligram": "mg",
-    "milligrams": "mg",
-    "mg": "mg",
-    "nanogram": "ng",
-    "nanograms": "ng",
-    "ng": "ng",
-    "gram": "g",
-    "grams": "g",
-    "gm": "g",
-    "g": "g",
-    # The apothecary grain (64.8 mg): still on some old labels, and the classic gram/grain mix-up.
-    "gr": "gr",
-    "grain": "gr",
-    "grains": "gr",
-    "unit": "unit",
-    "units": "unit",
-    "u": "unit",
-    "iu": "IU",
-    "ml": "mL",
-    "milliliter": "mL",
-    "milliliters": "mL",
-    "millilitre": "mL",
-    "millilitres": "mL",
-    "mmol": "mmol",
-    "meq": "mEq",
-}
-MASS_IN_G: dict[str, Decimal] = {
-    "g": Decimal(1),
-    "mg": Decimal("0.001"),
-    "mcg": Decimal("0.000001"),
-    "ng": Decimal("1e-9"),
-    "gr": Decimal("0.06479891"),
-}
 SMALLEST = Decimal("1e-9")
 LARGEST = Decimal("1e9")
-_WORD_NUMBERS: dict[str, str] = {"two": "2", "three": "3", "four": "4"}
-PER_NAMES: dict[str, str] = {"d": "day", "wk": "week", "h": "hour", "hr": "hour", "min": "minute"}
 
 
 # --- tail modifiers -------------------------------------------------------------------
@@ -172,88 +138,31 @@ def _continuous(fields: dict, match: re.Match[str]) -> bool:
     return True
 
 
-def _plural(word: str, count: str) -> str:
-    word = word.lower().rstrip("s")
-    return word if count == "1" else word + "s"
-
-
 def _count(text: str) -> str:
     return re.sub(r"\s*(?:-|to)\s*", "-", text.strip())
 
 
 def _course_count(match: re.Match[str]) -> str:
     count = _count(match.group(1))
-    return f"{count} {_plural(match.group(2) or 'doses', count)}".replace("times", "doses").replace("time", "dose")
+    return f"{count} {plural(match.group(2) or 'doses', count)}".replace("times", "doses").replace("time", "dose")
 
 
-_ROUTES: dict[str, str] = {"i": "IV", "p": "PO", "o": "PO", "b": "PO", "s": "SC", "m": "IM"}
 _ROUTE = re.compile(
-    r"(?:iv|i\.v\.|intravenous(?:ly)?(?!\s+immun)|po|p\.o\.|per\s+os|orally|oral|by\s+mouth|sc|sq|s\.c\.|"
-    r"subcut(?:aneous(?:ly)?)?(?!\s+immun)|im|i\.m\.|intramuscular(?:ly)?)(?![a-z])(?:\s+(?:infusion|bolus|push|injection))?",
+    rf"(?:{named_alternation()})(?![a-z])(?:\s+(?:infusion|bolus|push|injection))?",
     re.IGNORECASE,
 )
 
 
+_IV = route_alternation(BY_CODE["IV"])
+
+
 def _route(match: re.Match[str]) -> str:
-    word = match.group(0).lower()
-    if word.startswith(("iv", "i.v", "intraven")):
-        return "IV"
-    if word.startswith(("im", "i.m", "intramus")):
-        return "IM"
-    if word.startswith(("sc", "sq", "s.c", "subcut")):
-        return "SC"
-    return "PO"
+    return match.lastgroup or "PO"
 
-
-def _q_hours(match: re.Match[str]) -> str:
-    high = f"-{match.group(2)}" if match.group(2) else ""
-    return f"q{match.group(1)}{high}h"
-
-
-def _every(match: re.Match[str]) -> str:
-    count = match.group(1)
-    return f"every {count} {_plural(match.group(2), count)}"
-
-
-_SCHEDULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"q\s?(\d+)(?:\s?-\s?(\d+))?\s?h(?:ours?|rs?)?(?![a-z])", re.I), _q_hours),
-    (re.compile(r"every\s+(\d+)\s*(?:hours?|hrs?|h)(?![a-z])", re.I), lambda m: f"q{m.group(1)}h"),
-    (re.compile(r"every\s+(\d+)\s+(days?|weeks?|months?)(?![a-z])", re.I), _every),
-    (re.compile(r"(?:every\s+other\s+day|(?:on\s+)?alternate\s+days|qod)(?![a-z])", re.I), lambda m: "every other day"),
-    (
-        re.compile(r"(?:twice|two\s+times)\s+(?:daily|a\s+day|per\s+day)|b\.?i\.?d\.?(?![a-z])|bd(?![a-z])", re.I),
-        lambda m: "twice daily",
-    ),
-    (
-        re.compile(r"(?:three\s+times)\s+(?:daily|a\s+day|per\s+day)|t\.?i\.?d\.?(?![a-z])|tds(?![a-z])", re.I),
-        lambda m: "three times daily",
-    ),
-    (
-        re.compile(r"(?:four\s+times)\s+(?:daily|a\s+day|per\s+day)|q\.?i\.?d\.?(?![a-z])|qds(?![a-z])", re.I),
-        lambda m: "four times daily",
-    ),
-    (
-        re.compile(
-            r"(?:once\s+(?:daily|a\s+day|per\s+day)|daily|every\s+day|each\s+day|q\.?d\.?|o\.?d\.?)(?![a-z])", re.I
-        ),
-        lambda m: "daily",
-    ),
-    (
-        re.compile(r"(two|three|2|3)\s+times\s+(?:a\s+|per\s+)?week(?:ly)?(?![a-z])", re.I),
-        lambda m: f"{_WORD_NUMBERS.get(m.group(1).lower(), m.group(1))} times weekly",
-    ),
-    (
-        re.compile(r"(?:(?:once\s+)?weekly|once\s+(?:a|per)\s+week|every\s+week|each\s+week|q\s?wk|qw)(?![a-z])", re.I),
-        lambda m: "weekly",
-    ),
-    (re.compile(r"(?:(?:once\s+)?monthly|once\s+a\s+month|every\s+month)(?![a-z])", re.I), lambda m: "monthly"),
-    (re.compile(r"(?:nightly|at\s+night|at\s+bedtime|qhs|nocte)(?![a-z])", re.I), lambda m: "nightly"),
-    (re.compile(r"(?:once|stat|one\s+time)(?![a-z])", re.I), lambda m: "once"),
-]
 
 MODIFIERS: list[tuple[re.Pattern[str], _Apply]] = [
     (_ROUTE, _set("route", _route)),
-    *[(pattern, _set("schedule", value)) for pattern, value in _SCHEDULES],
+    *[(pattern, _set("schedule", value)) for pattern, value in SCHEDULES],
     (
         re.compile(rf"x\s?(\d+)(?:\s*(doses?|days?|weeks?|months?|cycles?|times))?(?![\w.,]){_NOT_A_UNIT_AFTER}", re.I),
         _add_course(_course_count),
@@ -261,7 +170,7 @@ MODIFIERS: list[tuple[re.Pattern[str], _Apply]] = [
     (re.compile(rf"for\s+{_COUNT}\s+(doses?|days?|weeks?|months?|cycles?)(?![a-z])", re.I), _add_course(_course_count)),
     (
         re.compile(rf"(?:divided\s+)?over\s+{_COUNT}\s+(days?|weeks?)(?![a-z])", re.I),
-        _add_course(lambda m: f"over {_count(m.group(1))} {_plural(m.group(2), _count(m.group(1)))}"),
+        _add_course(lambda m: f"over {_count(m.group(1))} {plural(m.group(2), _count(m.group(1)))}"),
     ),
     (
         re.compile(r"(?:as\s+)?(?:an?\s+)?(?:single|one-time|one\s+time)\s+(?:dose|infusion)(?![a-z])", re.I),
@@ -275,7 +184,7 @@ MODIFIERS: list[tuple[re.Pattern[str], _Apply]] = [
         _add_course(lambda m: f"repeat {m.group(1)} times"),
     ),
     (
-        re.compile(r"(?:as\s+an?\s+|by\s+)?continuous(?:\s+(?:iv|intravenous))?\s+infusion(?![a-z])", re.I),
+        re.compile(rf"(?:as\s+an?\s+|by\s+)?continuous(?:\s+(?:{_IV}))?\s+infusion(?![a-z])", re.I),
         _continuous,
     ),
     (
@@ -297,13 +206,13 @@ MODIFIERS: list[tuple[re.Pattern[str], _Apply]] = [
         ),
         _add_course(
             lambda m: (
-                f"taper over {_count(m.group(1))} {_plural(m.group(2), _count(m.group(1)))}" if m.group(1) else "taper"
+                f"taper over {_count(m.group(1))} {plural(m.group(2), _count(m.group(1)))}" if m.group(1) else "taper"
             )
         ),
     ),
     (
         re.compile(r"in\s+(\d+|two|three|four)\s+divided\s+doses(?![a-z])", re.I),
-        _add_course(lambda m: f"in {_WORD_NUMBERS.get(m.group(1).lower(), m.group(1))} divided doses"),
+        _add_course(lambda m: f"in {WORD_NUMBERS.get(m.group(1).lower(), m.group(1))} divided doses"),
     ),
     (re.compile(r"(?:as\s+needed|p\.?r\.?n\.?|when\s+required)(?![a-z])", re.I), _add_course(lambda m: "as needed")),
     (re.compile(r"(?:in\s+)?total(?![a-z])", re.I), _set("per", lambda m: "course")),

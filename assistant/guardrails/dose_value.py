@@ -8,6 +8,7 @@ from decimal import Decimal
 import pint
 
 from assistant.guardrails.units import quantity
+from assistant.vocabulary.schedules import course_words
 
 
 @dataclass(frozen=True)
@@ -102,25 +103,5 @@ def format_dose(dose: Dose) -> str:
         parts.append(dose.route)
     if dose.schedule:
         parts.append(dose.schedule)
-    parts.extend(course_text(phrase) for phrase in dose.course)
+    parts.extend(course_words(phrase) for phrase in dose.course)
     return " ".join(parts)
-
-
-def course_text(phrase: str) -> str:
-    if phrase == "single dose":
-        return "as a single dose"
-    if phrase == "repeat if necessary":
-        return "repeated if necessary"
-    if phrase == "repeat":
-        return "repeated"
-    if phrase.startswith("repeat "):
-        return phrase.replace("repeat", "repeated", 1)
-    if phrase == "continuous infusion":
-        return "as a continuous infusion"
-    if phrase == "indefinitely":
-        return phrase
-    if phrase.startswith("taper"):
-        return phrase.replace("taper", "tapered", 1)
-    if phrase.startswith(("over ", "in ")) or phrase == "as needed":
-        return phrase
-    return f"for {phrase}"

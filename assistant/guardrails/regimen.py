@@ -15,26 +15,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.guardrails.dose_value import Dose, course_text
+from assistant.guardrails.dose_value import Dose
+from assistant.vocabulary.routes import route_in_name
+from assistant.vocabulary.schedules import DAYS, INTERVAL_DAYS, course_words, regimen_words
 
-# Days per unit of a course length; a month is read as 28-31 days (tolerance below).
-_DAYS = {"hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 30.0}
+_DAYS = DAYS  # days per unit of a course length; a month is read as 28-31 days (tolerance below)
 _MONTH_TOLERANCE = 0.1
-_INTERVALS = {
-    "daily": 1.0,
-    "nightly": 1.0,
-    "twice daily": 0.5,
-    "three times daily": 1 / 3,
-    "four times daily": 0.25,
-    "every other day": 2.0,
-    "weekly": 7.0,
-    "monthly": 30.0,
-}
+_INTERVALS = INTERVAL_DAYS
 _COUNTED = re.compile(r"^(?:over\s+)?(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?\s+(dose|infusion|day|week|month|hour)s?$")
 _TAPER = re.compile(r"^taper over (\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))? (day|week|month)s?$")
 _REPEAT_COUNT = re.compile(r"^repeat (\d+) times$")
-# Route words in a drug's own name: "intravenous immunoglobulin" is given IV whatever the sentence says.
-_NAME_ROUTES = (("intravenous", "IV"), ("subcutaneous", "SC"), ("intramuscular", "IM"), ("oral", "PO"))
 
 Range = tuple[float, float]
 
@@ -126,9 +116,7 @@ def _within(inner: Range, outer: Range, tolerance: float = 1e-9) -> bool:
 
 def described(dose: Dose) -> str:
     """The guideline's regimen in words for a message: "daily, for 3 days"; "a single dose"."""
-    parts = [dose.schedule] if dose.schedule else []
-    parts += [course_text(phrase) for phrase in dose.course]
-    return ", ".join(part for part in parts if part) or "no course length"
+    return regimen_words(dose.schedule, dose.course) or "no course length"
 
 
 def course_difference(asked: Dose, source: Dose) -> str | None:
@@ -174,16 +162,16 @@ def _longer_than_one(regimen: Regimen) -> bool:
 
 def _asked_length(asked: Dose) -> str:
     counted = [phrase for phrase in asked.course if _COUNTED.match(phrase) or phrase == "single dose"]
-    return " ".join(course_text(phrase) for phrase in counted).replace("for ", "", 1) or described(asked)
+    return " ".join(course_words(phrase) for phrase in counted).replace("for ", "", 1) or described(asked)
 
 
 def _taper_words(asked: Dose) -> str:
-    return next((course_text(p) for p in asked.course if p.startswith("taper")), "tapered")
+    return next((course_words(p) for p in asked.course if p.startswith("taper")), "tapered")
 
 
 def route_of(dose: Dose) -> str | None:
     """The route a dose is given by: as written, else as the drug's own name says (IVIG is intravenous)."""
     if dose.route is not None:
         return dose.route
-    name = (dose.drug_key or "").lower()
-    return next((route for word, route in _NAME_ROUTES if word in name), None)
+    # Route words in a drug's own name: "intravenous immunoglobulin" is given IV whatever the sentence says.
+    return route_in_name(dose.drug_key or "")

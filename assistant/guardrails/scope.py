@@ -6,9 +6,10 @@ import Stemmer
 
 from assistant.answer.populations import scope_text
 from assistant.answer.schema import Flag, FlagCode, Severity
-from assistant.answer.select import DOSE_PATTERN
-from assistant.retrieval.query import Query, contains_term, default_normalizer, words
+from assistant.retrieval.query import Query
 from assistant.retrieval.searcher import Hit
+from assistant.vocabulary.normalizer import contains_term, default_normalizer, words
+from assistant.vocabulary.units import AMOUNT
 
 _STEM = Stemmer.Stemmer("english")
 
@@ -30,7 +31,7 @@ def scope_flags(query: Query, selected: list[Hit]) -> list[Flag]:
     title) concerns the condition the question names, say that the guideline gives
     no dose for it.
     """
-    dosed = [hit for hit in selected if DOSE_PATTERN.search(hit.chunk.text)]
+    dosed = [hit for hit in selected if AMOUNT.search(hit.chunk.text)]
     if not dosed or not query.dose_intent:
         return []
     normalizer = default_normalizer()

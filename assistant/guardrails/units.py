@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import pint
 
+from assistant.vocabulary.units import PINT_UNITS
+
 UREG: pint.UnitRegistry = pint.UnitRegistry()
 # "unit" and "IU" are biological activity. pint's own "U" is the enzyme unit and
 # "u" the atomic mass unit, so the pharmacy meaning is defined under new names.
@@ -20,21 +22,7 @@ UREG.define("milliequivalent = [charge_equivalent] = mEq")
 UREG.define("kg_body_weight = [body_weight]")
 UREG.define("m2_body_surface = [body_surface]")
 
-# Canonical unit symbol (what a Dose stores) -> pint unit expression.
-PINT_UNITS: dict[str, str] = {
-    "g": "gram",
-    "mg": "milligram",
-    "mcg": "microgram",
-    "ng": "nanogram",
-    "gr": "grain",
-    "unit": "pharmacy_unit",
-    # IU and "units" are treated as the same measure of activity: guidelines use
-    # both for insulin, heparin and factor products.
-    "IU": "pharmacy_unit",
-    "mL": "milliliter",
-    "mmol": "millimole",
-    "mEq": "milliequivalent",
-}
+# Canonical unit symbol (what a Dose stores) -> pint unit expression: PINT_UNITS, from the vocabulary.
 PINT_BASIS: dict[str, str] = {"kg": "kg_body_weight", "m2": "m2_body_surface"}
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from assistant.vocabulary.units import UNIT_WORDS
+
 if TYPE_CHECKING:  # type-only: tables imports this module at run time
     from assistant.ingest.tables import Line
 
@@ -38,7 +40,6 @@ QUANTITY_WORDS = frozenset(
     "groups part parts section sections table tables figure figures fig appendix page pages version number "
     "no cd il vitamin factor kas recommendation recommendations question questions box module chapter".split()
 )
-UNIT_WORDS = frozenset("mg g kg mcg ug µg μg ml l mmol mol iu units unit m2 h hr min".split())
 # Words after which a bare number is a threshold or an age ("older than 75", "aged 65", "at least 2").
 COMPARISON_WORDS = frozenset("than over under above below aged age ages least most to of from between".split())
 # How many uses of a plain style make it the document's citation style.

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from assistant.ingest.chunking import Chunk
 from assistant.retrieval.hit import Hit
-from assistant.retrieval.query import AMOUNT, Query
+from assistant.retrieval.query import Query
 from assistant.vocabulary.drugs import find_drugs, same_drug
+from assistant.vocabulary.units import AMOUNT
 
 if TYPE_CHECKING:
     from assistant.retrieval.searcher import HybridSearcher

@@ -14,8 +14,9 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from assistant.retrieval.query import Query, mentions_dosing
+from assistant.retrieval.query import Query
 from assistant.vocabulary.drugs import find_drugs
+from assistant.vocabulary.intent import mentions_dosing
 
 MAX_TURNS = 20
 

@@ -27,14 +27,7 @@ from assistant.index.embeddings import Embedder, get_embedder
 from assistant.index.store import LoadedIndex, Progress
 from assistant.retrieval.dose_lookup import dose_statements
 from assistant.retrieval.hit import Hit
-from assistant.retrieval.query import (
-    Query,
-    QueryNormalizer,
-    build_query,
-    default_normalizer,
-    medical_lexicon,
-    words,
-)
+from assistant.retrieval.query import Query, build_query
 from assistant.retrieval.spelling import Speller
 from assistant.retrieval.terms import (
     STEM,
@@ -47,6 +40,8 @@ from assistant.retrieval.terms import (
 )
 from assistant.settings import Settings
 from assistant.vocabulary.drugs import find_drugs
+from assistant.vocabulary.lexicon import medical_lexicon
+from assistant.vocabulary.normalizer import QueryNormalizer, default_normalizer, words
 
 
 class HybridSearcher:

@@ -7,7 +7,7 @@ import re
 import bm25s
 from wordfreq import zipf_frequency
 
-from assistant.retrieval.query import words
+from assistant.vocabulary.normalizer import words
 
 try:  # stemming is optional: bm25s works on surface forms without it
     import Stemmer

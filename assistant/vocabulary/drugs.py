@@ -17,7 +17,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from wordfreq import zipf_frequency
 
-from assistant.vocabulary import load_data
+from assistant.vocabulary.data import load_data
+from assistant.vocabulary.medical import medical_terms
 
 # A dose-intensity word written right before a drug ("low-dose IVIG") changes
 # which statement is "about" the drug, so it is kept with the mention.
@@ -54,6 +55,7 @@ class Lexicon:
     pattern: re.Pattern[str]
     suffixes: tuple[str, ...]
     stopwords: frozenset[str]
+    generics: tuple[str, ...] = ()  # the generic names listed in the file (no aliases, no classes)
 
 
 @lru_cache(maxsize=1)
@@ -82,6 +84,7 @@ def lexicon() -> Lexicon:
         pattern=pattern,
         suffixes=tuple(raw["suffixes"]),
         stopwords=frozenset(w.lower() for w in raw["suffix_stopwords"]),
+        generics=tuple(str(name).lower() for name in raw["drugs"] if isinstance(name, str)),
     )
 
 
@@ -138,11 +141,9 @@ def _misspelt(word: str) -> str | None:
     return lex.names[best[0]] if best is not None else None
 
 
-@lru_cache(maxsize=1)
 def _medical_words() -> frozenset[str]:
     """Condition, test and drug-class words (medical_terms.json): real words, never typos of a drug."""
-    data = load_data("medical_terms.json")
-    return frozenset(str(term).lower() for key in ("conditions", "tests", "drug_classes") for term in data.get(key, []))
+    return medical_terms().words
 
 
 @lru_cache(maxsize=1)

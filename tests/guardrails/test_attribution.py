@@ -210,7 +210,7 @@ def test_a_dose_stated_for_another_context_is_flagged(with_library: Assistant, q
     [
         ("IVIG dose in pregnancy?", "pregnancy"),
         ("IVIG dose for a child with AIHA?", "children"),
-        ("IVIG dose in dialysis patients?", "renal impairment"),
+        ("IVIG dose in dialysis patients?", "kidney impairment"),
         ("IVIG dose combined with rituximab?", "with rituximab"),
     ],
 )

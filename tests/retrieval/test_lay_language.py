@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval.query import build_query, default_normalizer
+from assistant.retrieval.query import build_query
+from assistant.vocabulary.normalizer import default_normalizer
 
 
 @pytest.mark.parametrize(

@@ -20,29 +20,22 @@ import numpy as np
 
 from assistant.ingest.chunking import Chunk
 from assistant.retrieval.hit import Hit
-from assistant.retrieval.query import AMOUNT, Query
+from assistant.retrieval.query import Query
 from assistant.retrieval.terms import bm25_tokens
 from assistant.vocabulary.drugs import find_drugs, same_drug
+from assistant.vocabulary.intent import (
+    ASKS_AGAINST,
+    ASKS_CHOICE,
+    ASKS_THRESHOLD,
+    NEGATES,
+    RECOMMENDS,
+    STATES_THRESHOLD,
+    is_search_box,
+    wanted_kind,
+)
+from assistant.vocabulary.units import AMOUNT
 
-# Recommendation wording in general English: what a guideline says when it tells the reader to act.
-_RECOMMENDS = re.compile(
-    r"\b(recommend\w*|should|suggest\w*|consider\w*|offer\w*|advis\w*|indicated|first[- ]line|"
-    r"treat\w* with|use of|start\w*|give|given|initiat\w*|prescrib\w*|administer\w*|must)\b",
-    re.IGNORECASE,
-)
-_NEGATES = re.compile(r"\b(not|no|avoid\w*|never|against|contraindicated|discontinu\w*|stop\w*)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_QUESTION_WORD = re.compile(r"^\s*(what|which|how|when|who|why|where|should|can|could|is|are|do|does|may|my|i)\b", re.I)
-# A question about what not to do ("should I avoid", "is X safe", "not recommended").
-_ASKS_AGAINST = re.compile(r"\b(avoid|not|never|safe|contraindicat\w*|stop|harm\w*|against|risk\w*)\b", re.IGNORECASE)
-# The question forms that ask for a quantity of a kind a statement can state (general English).
-_ASKS_DURATION = re.compile(r"\b(how long|how many (?:days|weeks|months|years|hours)|how often|duration|when)\b", re.I)
-_STATES_DURATION = re.compile(
-    r"\d\s*(?:-|–|to)?\s*\d*\s*(?:min\w*|h|hrs?|hours?|days?|weeks?|months?|years?)\b|\b(?:daily|weekly|monthly)\b", re.I
-)
-_ASKS_CHOICE = re.compile(r"\b(which|what (?:drug|medication|medicine|treatment|antibiotic|therapy|agent))\b", re.I)
-_ASKS_THRESHOLD = re.compile(r"\b(threshold|level|target|cut-?off|above|below|at what|goal|value)\b", re.I)
-_STATES_THRESHOLD = re.compile(r"[<>≤≥]|\b(?:above|below|less than|greater than|more than|at least|under|over)\s+\d", re.I)
 
 FEATURES: tuple[str, ...] = (
     # the searcher's own evidence
@@ -79,7 +72,7 @@ FEATURES: tuple[str, ...] = (
     "q_terse",
     "q_domain_share",
     "q_against",
-    "q_duration",
+    "q_quantity",
     "q_choice",
     "q_threshold",
     # question against statement
@@ -88,7 +81,7 @@ FEATURES: tuple[str, ...] = (
     "drug_dosed",
     "other_drugs",
     "against_and_negates",
-    "duration_stated",
+    "quantity_stated",
     "threshold_stated",
     "choice_and_recommends",
     # its guideline and its neighbours
@@ -113,7 +106,6 @@ class Statement:
     has_citation: bool
     recommends: bool
     negates: bool
-    states_duration: bool
     states_threshold: bool
     drugs: frozenset[str]
     dosed: frozenset[str]
@@ -158,10 +150,9 @@ def _describe(chunk: Chunk) -> Statement:
         numbers=len(_NUMBER.findall(text)),
         has_amount=has_amount,
         has_citation=bool(chunk.citations),
-        recommends=bool(_RECOMMENDS.search(text)),
-        negates=bool(_NEGATES.search(text)),
-        states_duration=bool(_STATES_DURATION.search(text)),
-        states_threshold=bool(_STATES_THRESHOLD.search(text)),
+        recommends=bool(RECOMMENDS.search(text)),
+        negates=bool(NEGATES.search(text)),
+        states_threshold=bool(STATES_THRESHOLD.search(text)),
         drugs=drugs,
         dosed=dosed if has_amount else frozenset(),
     )
@@ -210,11 +201,11 @@ def feature_matrix(query: Query, hits: Sequence[Hit], table: StatementTable) -> 
 
     q_words = len(query.text.split())
     asks_dose = query.dose_intent
-    asks_against = bool(_ASKS_AGAINST.search(query.text))
-    asks_duration = bool(_ASKS_DURATION.search(query.text))
-    asks_choice = bool(_ASKS_CHOICE.search(query.text))
-    asks_threshold = bool(_ASKS_THRESHOLD.search(query.text))
-    terse = q_words <= 6 and not _QUESTION_WORD.search(query.text) and "?" not in query.text
+    asks_against = bool(ASKS_AGAINST.search(query.text))
+    kind = wanted_kind(query.text)
+    asks_choice = bool(ASKS_CHOICE.search(query.text))
+    asks_threshold = bool(ASKS_THRESHOLD.search(query.text))
+    terse = is_search_box(query.text)
     content = [term for term in terms.own]
     domain = len(query.domain_terms) / max(len(content), 1)
 
@@ -256,7 +247,7 @@ def feature_matrix(query: Query, hits: Sequence[Hit], table: StatementTable) -> 
             float(terse),
             domain,
             float(asks_against),
-            float(asks_duration),
+            float(kind is not None),
             float(asks_choice),
             float(asks_threshold),
             float(asks_dose and st.has_amount),
@@ -264,7 +255,7 @@ def feature_matrix(query: Query, hits: Sequence[Hit], table: StatementTable) -> 
             float(asked_dosed),
             min(others, 5),
             float(asks_against and st.negates),
-            float(asks_duration and st.states_duration),
+            float(kind is not None and bool(kind.stated.search(hit.chunk.text))),
             float(asks_threshold and st.states_threshold),
             float(asks_choice and st.recommends),
             source_best[hit.chunk.source],

@@ -97,3 +97,33 @@ KINDS = (
 def wanted_kind(question: str) -> AnswerKind | None:
     """The first kind of quantity the question asks for, if its wording asks for one."""
     return next((kind for kind in KINDS if kind.asked.search(question)), None)
+
+
+# Answer types beyond a quantity, as general English question forms: which treatment to choose, a
+# threshold or target, and what not to do. The learned ranker reads them against what a statement
+# states (a recommendation, a comparison with a number, a negation); no guideline's wording is here.
+ASKS_CHOICE = re.compile(
+    r"\b(which|what (?:drug|medication|medicine|treatment|antibiotic|therapy|agent|tablets?|pills?))\b", re.IGNORECASE
+)
+ASKS_THRESHOLD = re.compile(r"\b(threshold|level|target|cut-?off|above|below|at what|goal|value)\b", re.IGNORECASE)
+ASKS_AGAINST = re.compile(
+    r"\b(avoid|not|never|safe|contraindicat\w*|stop|harm\w*|against|risks?)\b", re.IGNORECASE
+)
+STATES_THRESHOLD = re.compile(
+    r"[<>≤≥]|\b(?:above|below|less than|greater than|more than|at least|under|over)\s+\d", re.IGNORECASE
+)
+RECOMMENDS = re.compile(
+    r"\b(recommend\w*|should|suggest\w*|consider\w*|offer\w*|advis\w*|indicated|first[- ]line|"
+    r"treat\w* with|use of|start\w*|give|given|initiat\w*|prescrib\w*|administer\w*|must)\b",
+    re.IGNORECASE,
+)
+NEGATES = re.compile(r"\b(not|no|avoid\w*|never|against|contraindicated|discontinu\w*|stop\w*)\b", re.IGNORECASE)
+# A question written as a question ("what…", "should…", "my…") rather than typed into a search box.
+QUESTION_FORM = re.compile(
+    r"^\s*(what|which|how|when|who|why|where|should|can|could|is|are|do|does|may|my|i)\b", re.IGNORECASE
+)
+
+
+def is_search_box(question: str) -> bool:
+    """A few words typed into a search box ("amoxicillin sinusitis adults"), not a sentence."""
+    return len(question.split()) <= 6 and "?" not in question and not QUESTION_FORM.search(question)

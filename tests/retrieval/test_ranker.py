@@ -95,7 +95,7 @@ def test_the_answer_and_the_langchain_retriever_use_the_same_ranking(assistant):
         ("What dose of amoxicillin?", "The recommended amoxicillin dose is 80 mg/kg/day divided into two doses for 10 days. [2]", "drug_dosed", 1.0),
         ("What dose of amoxicillin?", "Amoxicillin is the first-line antibiotic for acute otitis media. [1]", "drug_dosed", 0.0),
         ("What dose of amoxicillin?", "Amoxicillin is the first-line antibiotic for acute otitis media. [1]", "drug_named", 1.0),
-        ("How long to treat sinusitis in adults?", "Treat for 5 to 7 days in adults with uncomplicated disease. [2]", "duration_stated", 1.0),
+        ("How long to treat sinusitis in adults?", "Treat for 5 to 7 days in adults with uncomplicated disease. [2]", "quantity_stated", 1.0),
         ("Is a CT scan needed for sinusitis?", "Imaging is not recommended for uncomplicated acute sinusitis. [4]", "negates", 1.0),
         ("Which antibiotic for bacterial sinusitis?", "Intranasal saline irrigation may relieve symptoms. [3]", "recommends", 0.0),
     ],

@@ -25,6 +25,7 @@ from assistant.answer.select import quote_from_hit, select_statements
 from assistant.errors import InputError
 from assistant.guardrails import apply_guardrail
 from assistant.guardrails.scope import scope_flags
+from assistant.present import rendered
 from assistant.retrieval.followup import Conversation, is_follow_up, standalone_question
 from assistant.retrieval.hit import Hit
 from assistant.retrieval.query import Query, clean_question
@@ -153,7 +154,10 @@ def build_chain(
         timings = dict(turn.timings)
         timings["guardrail"] = (time.perf_counter() - guard_started) * 1000
         timings["total"] = (time.perf_counter() - turn.started) * 1000
-        return checked.model_copy(update={"timings_ms": {key: round(value, 2) for key, value in timings.items()}})
+        # Rendered once, after the guardrail: the Markdown shows exactly the checked answer.
+        return rendered(checked).model_copy(
+            update={"timings_ms": {key: round(value, 2) for key, value in timings.items()}}
+        )
 
     return (
         RunnableLambda(prepare, name="prepare")

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from assistant.answer import ABSTAIN_MESSAGE, Answer, Quote
 from assistant.answer.schema import LEAD_FOUND
-from assistant.present import markdown
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "ivig-in-aiha.txt"
 RAW = CORPUS.read_text(encoding="utf-8")
@@ -60,7 +59,6 @@ ALL = [IVIG, PRED, MP, RTX, LOW_IVIG, AZA]
 
 
 def draft(question: str, quotes: list[Quote], summary: str | None = None, abstained: bool = False) -> Answer:
-    """A draft answer as the chain hands it over: optional summary, lead line, rendered quotes."""
+    """A draft answer as the chain hands it to the guardrail: data only (rendered after the guardrail)."""
     lead = ABSTAIN_MESSAGE if abstained else LEAD_FOUND
-    answer = Answer(question=question, abstained=abstained, lead=lead, summary=summary, quotes=quotes, citations=[])
-    return answer.model_copy(update={"answer": markdown(answer)})
+    return Answer(question=question, abstained=abstained, lead=lead, summary=summary, quotes=quotes, citations=[])

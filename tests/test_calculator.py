@@ -11,6 +11,7 @@ from assistant.answer import FlagCode, GuardrailStatus, Quote, Severity
 from assistant.guardrails import apply_guardrail
 from assistant.guardrails.calculator import Measures, calculate, find_measures, mosteller_bsa
 from assistant.guardrails.doses import parse_doses
+from assistant.present import markdown
 
 SOURCE = "guideline.txt, Dosing [1]"
 
@@ -135,10 +136,10 @@ def test_calculation_is_added_above_the_quotes_with_its_source() -> None:
     (flag,) = result.guardrail.flags
     assert flag.code is FlagCode.CALCULATION and flag.severity is Severity.INFO
     assert result.guardrail.status is GuardrailStatus.PASS
-    assert "1 g/kg × 70 kg = 70 g" in result.answer
-    assert "(ivig-in-aiha.txt, First-Line Treatment Approach [1])" in result.answer
-    assert "gives no maximum dose for IVIG" in result.answer
-    assert result.answer.index("70 g") < result.answer.index("The guideline says (quoted verbatim):")
+    assert "1 g/kg × 70 kg = 70 g" in markdown(result)
+    assert "(ivig-in-aiha.txt, First-Line Treatment Approach [1])" in markdown(result)
+    assert "gives no maximum dose for IVIG" in markdown(result)
+    assert markdown(result).index("70 g") < markdown(result).index("The guideline says (quoted verbatim):")
     assert apply_guardrail(question, result) == result
 
 
@@ -146,14 +147,14 @@ def test_bsa_calculation_through_the_guardrail() -> None:
     question = "What rituximab dose for a patient of 70 kg and 170 cm?"
     result = apply_guardrail(question, draft(question, [RTX, IVIG]))
     assert [f.code for f in result.guardrail.flags] == [FlagCode.CALCULATION]
-    assert "375 mg/m² × 1.82 m² = 682.5 mg" in result.answer
+    assert "375 mg/m² × 1.82 m² = 682.5 mg" in markdown(result)
 
 
 def test_only_the_asked_drug_is_calculated() -> None:
     question = "What prednisone dose for 70 kg?"
     result = apply_guardrail(question, draft(question, [IVIG, PRED, RTX]))
     assert [f.text for f in result.guardrail.flags] == ["1 mg/kg/day, tapered slowly over 6-12 months"]
-    assert "70 mg/day" in result.answer
+    assert "70 mg/day" in markdown(result)
 
 
 @pytest.mark.parametrize("question", ["How much IVIG for a 500 kg patient?", "IVIG dose for 0.2 kg?"])
@@ -161,8 +162,8 @@ def test_implausible_weight_refused_through_the_guardrail(question: str) -> None
     result = apply_guardrail(question, draft(question, [IVIG]))
     (flag,) = result.guardrail.flags
     assert flag.code is FlagCode.CALCULATION_REFUSED and flag.severity is Severity.WARN
-    assert "outside the plausible range 0.5–350 kg" in result.answer
-    assert " g " not in result.answer.split("The guideline says")[0]
+    assert "outside the plausible range 0.5–350 kg" in markdown(result)
+    assert " g " not in markdown(result).split("The guideline says")[0]
 
 
 def test_fixed_dose_is_not_scaled_by_weight() -> None:
@@ -170,7 +171,7 @@ def test_fixed_dose_is_not_scaled_by_weight() -> None:
     result = apply_guardrail(question, draft(question, [MP]))
     (flag,) = result.guardrail.flags
     assert flag.code is FlagCode.CALCULATION_REFUSED and "fixed dose" in flag.message
-    assert "70 g" not in result.answer and "× 70" not in result.answer
+    assert "70 g" not in markdown(result) and "× 70" not in markdown(result)
 
 
 def test_a_modified_dose_is_never_computed_from_the_standard_dose() -> None:
@@ -187,7 +188,7 @@ def test_a_modified_dose_is_never_computed_from_the_standard_dose() -> None:
     result = apply_guardrail(question, draft(question, [low, IVIG]))
     assert FlagCode.CALCULATION not in [f.code for f in result.guardrail.flags]
     assert FlagCode.DOSE_NOT_SPECIFIED in [f.code for f in result.guardrail.flags]
-    assert "70 g" not in result.answer
+    assert "70 g" not in markdown(result)
 
 
 @pytest.mark.parametrize(
@@ -255,4 +256,4 @@ def test_imperial_measures_are_converted_and_the_conversion_is_shown(
     flag = next(f for f in result.guardrail.flags if f.code is FlagCode.CALCULATION)
     for step in shown:
         assert step in flag.message, flag.message
-    assert flag.message in result.answer
+    assert flag.message in markdown(result)

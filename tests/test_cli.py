@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from assistant.answer import Flag
 from assistant.cli import EXIT_FAILURE, EXIT_INPUT, EXIT_OK, app
+from assistant.present import flag_title
 
 runner = CliRunner()
 
@@ -111,3 +113,24 @@ def test_console_script_runs_offline(settings, assistant) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["quotes"]
     assert "Traceback" not in done.stderr
+
+
+SEVERAL_FLAGS = "How much IVIG for a 20 kg child with warm AIHA? I read 10 g/kg."
+
+
+def test_ask_shows_each_flag_sentence_once_titled_by_the_policy(dirs: list[str]) -> None:
+    """Alerts first, each message once (never again among the notes), under the policy's title."""
+    answer = json.loads(runner.invoke(app, ["ask", "--json", SEVERAL_FLAGS, *dirs]).stdout)
+    flags = answer["guardrail"]["flags"]
+    assert len(flags) >= 3, "the question should raise several flags"
+    assert any(flag["message"] in answer["notes"] for flag in flags), "some flag sentences are also notes"
+    result = runner.invoke(app, ["ask", SEVERAL_FLAGS, *dirs], terminal_width=100)
+    assert result.exit_code == EXIT_OK, result.output
+    shown = " ".join(result.stdout.split())
+    for raw in flags:
+        flag = Flag.model_validate(raw)
+        sentence = " ".join(flag.message.split())
+        assert shown.count(sentence) == 1, f"{flag.code.value} shown {shown.count(sentence)} times"
+        assert f"{flag_title(flag)}: {sentence}" in shown
+        assert flag.code.value not in shown, "a title in words, never the raw code"
+    assert shown.index(" ".join(flags[0]["message"].split())) < shown.index("The guideline says (quoted verbatim):")

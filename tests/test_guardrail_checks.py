@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage
 from assistant.answer import ABSTAIN_MESSAGE, Answer, Flag, FlagCode, GuardrailStatus, Quote, Severity
 from assistant.answer.schema import LEAD_FOUND
 from assistant.guardrails import BLOCK_LEAD, apply_guardrail, status_of
-from assistant.present import render_answer
+from assistant.present import markdown, render_answer
 
 
 def check(question: str, quotes: list[Quote], summary: str | None = None, abstained: bool = False) -> Answer:
@@ -90,8 +90,8 @@ def test_a_made_up_dose_in_a_model_summary_is_blocked(summary: str, quotes: list
     result = check("What is the dose?", quotes, summary=fake_summary(summary))
     assert result.guardrail.status is GuardrailStatus.BLOCK
     assert FlagCode.DOSE_NOT_IN_SOURCE in codes(result)
-    assert result.answer == render_answer(BLOCK_LEAD, quotes)
-    assert summary not in result.answer
+    assert markdown(result) == render_answer(BLOCK_LEAD, quotes)
+    assert summary not in markdown(result)
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_a_made_up_dose_in_a_model_summary_is_blocked(summary: str, quotes: list
 def test_a_summary_that_restates_quoted_doses_passes(summary: str, quotes: list[Quote]) -> None:
     result = check("What is the dose?", quotes, summary=fake_summary(summary))
     assert result.guardrail.status is GuardrailStatus.PASS, result.guardrail.flags
-    assert result.answer.startswith(summary)
+    assert markdown(result).startswith(summary)
 
 
 def test_a_quote_without_citation_cannot_ground_a_summary() -> None:
@@ -119,7 +119,7 @@ def test_a_quote_without_citation_cannot_ground_a_summary() -> None:
 def test_extractive_answers_pass_by_construction() -> None:
     result = check("What are the doses?", ALL)
     assert result.guardrail.status is GuardrailStatus.PASS
-    assert result.answer == render_answer(LEAD_FOUND, ALL)
+    assert markdown(result) == render_answer(LEAD_FOUND, ALL)
 
 
 # --- 2. doses in the question ------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def test_question_dose_mismatch_names_both_doses_and_quotes_the_source(
         assert word in flag.message, flag.message
     source = next(q for q in quotes if q.text in flag.message)
     assert f"({source.source}, {source.section} [" in flag.message
-    assert result.answer == render_answer(LEAD_FOUND, quotes), "a question dose never changes the answer"
+    assert markdown(result) == render_answer(LEAD_FOUND, quotes), "a question dose never changes the answer"
 
 
 def test_message_reads_as_in_the_brief() -> None:
@@ -210,9 +210,9 @@ INJECTIONS = [
 def test_an_instruction_inside_the_question_changes_nothing(question: str) -> None:
     clean = check("What is the IVIG dose?", [IVIG])
     result = check(question, [IVIG])
-    assert result.answer == clean.answer
+    assert markdown(result) == markdown(clean)
     assert result.doses == clean.doses
-    assert "5 g/kg" not in result.answer
+    assert "5 g/kg" not in markdown(result)
     (flag,) = result.guardrail.flags
     assert flag.code is FlagCode.DOSE_MISMATCH
     assert "5 g/kg" in flag.message and "1 g/kg" in flag.message
@@ -243,15 +243,15 @@ def test_dose_asked_none_given_says_so_and_states_no_number(question: str, quote
     flag = next(f for f in result.guardrail.flags if f.code is FlagCode.DOSE_NOT_SPECIFIED)
     sentence = f"The guideline does not give a dose for {label}; no number is stated here."
     assert flag.message.startswith(sentence)
-    lead = result.answer.split("\n\n> ")[0]
+    lead = markdown(result).split("\n\n> ")[0]
     assert lead.startswith(sentence)
     assert not re.search(r"\d", lead), "the added sentences must not contain any number"
-    assert result.answer.endswith(render_answer(LEAD_FOUND, quotes).split("\n\n", 1)[1])
+    assert markdown(result).endswith(render_answer(LEAD_FOUND, quotes).split("\n\n", 1)[1])
 
 
 def test_another_use_of_the_same_drug_is_not_passed_off_as_the_dose() -> None:
     result = check("What dose of low-dose IVIG?", [LOW_IVIG, IVIG])
-    assert "stated for a different use" in result.answer
+    assert "stated for a different use" in markdown(result)
 
 
 def test_drug_with_a_quoted_dose_is_not_flagged_as_unspecified() -> None:
@@ -271,7 +271,7 @@ def test_drug_not_in_the_quotes_shown() -> None:
 def test_abstained_answer_stays_abstained_and_gains_no_number() -> None:
     question = "What dose of azathioprine for a 70 kg patient? I was told .5 mg/kg."
     result = check(question, [], abstained=True)
-    assert result.abstained and result.answer == ABSTAIN_MESSAGE
+    assert result.abstained and markdown(result) == ABSTAIN_MESSAGE
     assert FlagCode.DOSE_FORMAT_RISK in codes(result)
     assert FlagCode.CALCULATION not in codes(result) and FlagCode.DOSE_NOT_SPECIFIED not in codes(result)
 
@@ -279,7 +279,7 @@ def test_abstained_answer_stays_abstained_and_gains_no_number() -> None:
 def test_abstained_answer_with_a_generated_dose_is_blocked() -> None:
     result = check("IVIG dose?", [], summary="Use IVIG 2 g/kg.", abstained=True)
     assert result.guardrail.status is GuardrailStatus.BLOCK
-    assert result.answer == ABSTAIN_MESSAGE
+    assert markdown(result) == ABSTAIN_MESSAGE
 
 
 # --- 5. tenfold-risk formats ----------------------------------------------------------------------------
@@ -349,4 +349,4 @@ def test_guardrail_never_raises_and_never_passes_an_unquoted_dose(
     result = check(question, [IVIG, RTX], summary=summary, abstained=abstained)
     assert result.guardrail.status in set(GuardrailStatus)
     if summary and result.guardrail.status is not GuardrailStatus.BLOCK:
-        assert summary in result.answer
+        assert summary in markdown(result)

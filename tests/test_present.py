@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import pytest
+from rich.console import Console
+from rich.text import Text
 
-from assistant.answer.schema import ABSTAIN_MESSAGE, LEAD_FOUND, Answer, DoseInfo, Quote, Reference
+from assistant.answer.schema import (
+    ABSTAIN_MESSAGE,
+    LEAD_FOUND,
+    Answer,
+    DoseInfo,
+    Flag,
+    FlagCode,
+    Guardrail,
+    Quote,
+    Reference,
+    Severity,
+)
 from assistant.present import (
     DOSE_COLUMNS,
+    POLICY,
+    Loudness,
+    answer_view,
+    conversation_markdown,
     dose_cells,
     dose_source_cells,
     labels_in_text,
@@ -15,6 +32,8 @@ from assistant.present import (
     render_quote,
     split_direct,
 )
+from assistant.present.terminal import LOUDNESS_COLOURS, renderables
+from ui import render
 
 QUOTE = Quote(
     text="IVIG 1 g/kg as a single dose.", citations=["1"], source="g.txt", section="Dose", start=0, end=29, chunk_id="a"
@@ -185,3 +204,93 @@ def test_a_heading_that_states_an_amount_is_never_shown_as_our_label(section: st
     from assistant.present import shown_section
 
     assert shown_section(section) == shown
+
+
+# --------------------------------------------------------------------------- the flag policy, one for every face
+
+TENFOLD = "The question's 10 g/kg differs from 1 g/kg. That is 10 times larger than the guideline dose (a decimal-point slip?)."
+UI_LOUDNESS = {kind: loudness for loudness, kind in render.ALERT_KINDS.items()}
+TERMINAL_LOUDNESS = {colour: loudness for loudness, colour in LOUDNESS_COLOURS.items()}
+
+
+def flagged(*flags: Flag) -> Answer:
+    return Answer(
+        question="q", abstained=False, lead=LEAD_FOUND, quotes=[TITLED], guardrail=Guardrail(flags=list(flags))
+    )
+
+
+def terminal_alerts(answer: Answer) -> list[tuple[str, Loudness]]:
+    """(title, loudness) of each alert line as the terminal draws it: the title's words and its colour."""
+    console = Console(width=200, force_terminal=True, color_system="standard")
+    found: list[tuple[str, Loudness]] = []
+    for part in renderables(answer):
+        if not isinstance(part, Text):
+            continue
+        for segment in console.render(part):
+            style = segment.style
+            if style and style.color and style.bold and segment.text.endswith(":"):
+                found.append((segment.text.removesuffix(":"), TERMINAL_LOUDNESS[style.color.name]))
+    return found
+
+
+def ui_alerts(answer: Answer) -> list[tuple[str, Loudness]]:
+    """(title, loudness) of each alert as the Streamlit page draws it (its box kind read back as loudness)."""
+    return [(alert.title, UI_LOUDNESS[render.alert_kind(alert)]) for alert in answer_view(answer).alerts]
+
+
+EVERY_FLAG = [
+    Flag(code=code, severity=severity, message=f"{code.value} at {severity.value}.")
+    for code in FlagCode
+    for severity in Severity
+] + [Flag(code=FlagCode.DOSE_MISMATCH, severity=Severity.WARN, message=TENFOLD)]
+
+
+def test_the_policy_titles_every_flag_code_in_words() -> None:
+    assert set(POLICY) == set(FlagCode)
+    for code, style in POLICY.items():
+        assert style.title and "_" not in style.title and style.title != code.value
+    assert len({style.order for style in POLICY.values()}) == len(POLICY)
+
+
+@pytest.mark.parametrize("flag", EVERY_FLAG, ids=lambda f: f"{f.code.value}-{f.severity.value}-{len(f.message)}")
+def test_terminal_ui_and_export_give_every_flag_the_same_title_and_loudness(flag: Flag) -> None:
+    answer = flagged(flag)
+    shown = ui_alerts(answer)
+    assert terminal_alerts(answer) == shown
+    ((title, loud),) = shown
+    assert title == POLICY[flag.code].title or (flag.message == TENFOLD and title == "Tenfold dose error")
+    assert f"**{title}** ({loud.value}): {flag.message}" in conversation_markdown([answer])
+
+
+@pytest.mark.parametrize(
+    "loud",
+    [
+        Flag(code=FlagCode.DOSE_MISMATCH, severity=Severity.WARN, message=TENFOLD),
+        Flag(code=FlagCode.DOSE_UNIT_MISMATCH, severity=Severity.WARN, message="The units differ (mg vs g)."),
+        Flag(code=FlagCode.DOSE_NOT_IN_SOURCE, severity=Severity.BLOCK, message="A summary stated 10 g/kg."),
+    ],
+    ids=["tenfold", "unit", "blocked"],
+)
+def test_tenfold_unit_and_blocked_flags_are_the_loudest_and_first_everywhere(loud: Flag) -> None:
+    quieter = [
+        Flag(code=FlagCode.CALCULATION, severity=Severity.INFO, message="1 g/kg × 70 kg = 70 g."),
+        Flag(code=FlagCode.DOSES_DIFFER, severity=Severity.WARN, message="Doses differ between statements."),
+        Flag(code=FlagCode.DOSE_FREQUENCY_MISMATCH, severity=Severity.WARN, message="The frequency differs."),
+    ]
+    answer = flagged(*quieter, loud)
+    for alerts in (terminal_alerts(answer), ui_alerts(answer)):
+        assert alerts[0][1] is Loudness.DANGER
+        assert all(later is not Loudness.DANGER for _, later in alerts[1:])
+        assert [loudness.rank for _, loudness in alerts] == sorted(loudness.rank for _, loudness in alerts)
+
+
+def test_a_note_an_alert_shows_is_not_repeated() -> None:
+    message = "The question asks about IVIG for children; the dose quoted is stated for another context."
+    flag = Flag(code=FlagCode.DOSE_OTHER_CONTEXT, severity=Severity.WARN, message=message)
+    answer = flagged(flag).model_copy(update={"notes": [message, "Another note."]})
+    assert answer_view(answer).notes == ("Another note.",)
+    console = Console(width=300, record=True)
+    for part in renderables(answer):
+        console.print(part)
+    assert console.export_text().count(message) == 1
+    assert conversation_markdown([answer]).count(message) == 1

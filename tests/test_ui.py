@@ -464,7 +464,9 @@ def test_user_markup_is_shown_literally(app: AppTest) -> None:
 def test_examples_come_from_a_pneumonia_library(library_app) -> None:
     at, assistant = library_app
     examples = [button.label for button in at.main.button]
-    assert examples[:2] == ["What dose of amoxicillin is recommended?", "What dose of clarithromycin is recommended?"]
+    # One drug from each guideline in turn (the shared drug vocabulary knows nitrofurantoin; the page's own
+    # suffix list did not, so both examples used to come from the pneumonia guideline).
+    assert examples[:2] == ["What dose of amoxicillin is recommended?", "What dose of nitrofurantoin is recommended?"]
     assert not any("IVIG" in example or "AIHA" in example for example in examples)
     for example in examples:
         assert not assistant.ask(example).abstained, example

@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from assistant import present
-from assistant.answer import ABSTAIN_MESSAGE, Answer, Flag, Quote
+from assistant.answer import Answer, Quote
 from assistant.errors import AssistantError
 from ui import render
 
@@ -23,18 +23,18 @@ DocumentSource = Callable[[str], Any]  # Assistant.document: source -> parsed gu
 ALERT_ICONS = {"error": ":material/dangerous:", "warning": ":material/warning:"}
 
 
-def show_flag(flag: Flag, key: str) -> None:
-    """One guardrail flag: a red or amber box, or a neutral calculation panel with the arithmetic."""
-    kind = render.alert_kind(flag)
+def show_alert(alert: present.Alert, key: str) -> None:
+    """One alert of the view model: a red or amber box, or a neutral calculation panel with the arithmetic."""
+    kind = render.alert_kind(alert)
     if kind == "calculation":
         with st.container(key=f"ga-calc-{key}"):
-            st.markdown(f":material/calculate: **{render.flag_title(flag)}**")
-            st.text(flag.message)
+            st.markdown(f":material/calculate: **{render.escape_markdown(alert.title)}**")
+            st.text(alert.text)
         return
-    alert = st.error if kind == "error" else st.warning
+    box = st.error if kind == "error" else st.warning
     with st.container(key=f"ga-alert-{kind}-{key}"):  # styled as one box with the alert above it
-        alert(f"**{render.escape_markdown(render.flag_title(flag))}**", icon=ALERT_ICONS[kind])
-        st.text(flag.message)
+        box(f"**{render.escape_markdown(alert.title)}**", icon=ALERT_ICONS[kind])
+        st.text(alert.text)
 
 
 def show_citations(quote: Quote, key: str) -> None:
@@ -85,12 +85,12 @@ def show_heading(text: str, key: str) -> None:
         st.text(text)
 
 
-def show_quotes(answer: Answer, document: DocumentSource | None, key: str) -> None:
+def show_quotes(answer: Answer, view: present.AnswerView, document: DocumentSource | None, key: str) -> None:
     """The direct answer first and marked, then supporting statements grouped by guideline and section."""
-    direct, groups = present.split_direct(answer.quotes)
+    direct, groups = view.direct, view.groups
     shown_sections: set[tuple[str, str | None]] = set()
 
-    def section_view(quotes: list[Quote], name: str) -> None:
+    def section_view(quotes: Sequence[Quote], name: str) -> None:
         where = (quotes[0].source, quotes[0].section)
         if where in shown_sections:
             return
@@ -98,9 +98,9 @@ def show_quotes(answer: Answer, document: DocumentSource | None, key: str) -> No
         in_section = [q for q in answer.quotes if (q.source, q.section) == where]
         show_section(document, in_section, name)
 
-    if direct is not None:
+    if direct is not None and view.direct_heading is not None:
         st.markdown(f":material/check_circle: **{render.DIRECT_LABEL}**")
-        show_heading(present.quote_location(direct), f"d-{key}")
+        show_heading(view.direct_heading, f"d-{key}")
         show_quote(direct, f"d-{key}")
         later = {(q.source, q.section) for group in groups for q in group.quotes}
         if (direct.source, direct.section) not in later:
@@ -109,39 +109,37 @@ def show_quotes(answer: Answer, document: DocumentSource | None, key: str) -> No
             st.markdown(f"**{render.SUPPORTING_LABEL}**")
     for number, group in enumerate(groups):
         name = f"s-{key}-{number}"
-        show_heading(present.group_heading(group), name)
+        show_heading(group.heading, name)
         for index, quote in enumerate(group.quotes):
             show_quote(quote, f"{name}-{index}")
         section_view(group.quotes, name)
 
 
 def show_answer(answer: Answer, document: DocumentSource | None, key: str) -> None:
-    """Alerts once by severity, then our own lines, the quotes, the dose table and the citations."""
-    if answer.asked_as:
+    """The view model drawn: alerts once, loudest first, then our own lines, the quotes, doses and citations."""
+    view = present.answer_view(answer)
+    if view.asked_as:
         st.caption("Answered as:")
-        st.text(answer.asked_as)
-    for number, flag in enumerate(render.sorted_flags(answer.guardrail.flags)):
-        show_flag(flag, f"{key}-{number}")
-    notes = render.visible_notes(answer)
-    if answer.abstained or not answer.quotes:
-        lead = render.escape_markdown(answer.lead or ABSTAIN_MESSAGE)
+        st.text(view.asked_as)
+    for number, alert in enumerate(view.alerts):
+        show_alert(alert, f"{key}-{number}")
+    if view.abstained:
+        lead = render.escape_markdown(view.lead)
         st.info(f"**{render.ABSTAIN_TITLE}.** {lead} {render.ABSTAIN_HINT}", icon=":material/menu_book:")
-        for note in notes:
+        for note in view.notes:
             st.text(note)
         return
-    if answer.summary_withheld:
+    if view.summary_withheld:
         st.error(render.WITHHELD_NOTICE)
-    if answer.summary and not answer.summary_withheld:
-        st.text(answer.summary)
-    for note in notes:
+    if view.summary:
+        st.text(view.summary)
+    for note in view.notes:
         st.text(note)
-    st.caption(render.escape_markdown(answer.lead))
-    several = present.guidelines_heading(answer.quotes)
-    if several:
-        show_heading(several, f"many-{key}")
-    show_quotes(answer, document, key)
-    if answer.doses:
+    st.caption(render.escape_markdown(view.lead))
+    if view.guidelines_heading:
+        show_heading(view.guidelines_heading, f"many-{key}")
+    show_quotes(answer, view, document, key)
+    if view.dose_rows:
         st.markdown("**Doses in the quoted statements**")
         st.table(render.dose_rows(answer), hide_index=True)
-    citations = ", ".join(answer.citations) or "none"
-    st.caption(f"Citations: {render.escape_markdown(citations)} · {answer.timings_ms.get('total', 0):.0f} ms")
+    st.caption(f"Citations: {render.escape_markdown(view.citations)} · {view.total_ms:.0f} ms")

@@ -16,23 +16,18 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from assistant import present
-from assistant.answer import ABSTAIN_MESSAGE, Answer, Flag, FlagCode, Quote, Severity
+from assistant.answer import Answer, Flag, Quote
 
-DISCLAIMER = (
-    "Decision support over the guidelines listed here, not medical advice. Every statement shown is "
-    "quoted verbatim from a guideline with its citation labels; check it against the source and "
-    "use clinical judgement."
-)
+DISCLAIMER = present.DISCLAIMER
 EXPLANATION = (
     "Ask a clinical question in your own words. The answer is made of statements quoted verbatim "
     "from the guidelines in the library, the one that answers best first, each with its guideline, "
     "section and citations; doses are checked against the quoted text."
 )
-ABSTAIN_TITLE = "Not in the guidelines"
+ABSTAIN_TITLE = present.ABSTAIN_TITLE
 ABSTAIN_HINT = "Try the terms the guideline uses, or check which guidelines are chosen in the sidebar."
 WITHHELD_NOTICE = present.WITHHELD_NOTICE
 DIRECT_LABEL = present.DIRECT_LABEL
@@ -40,18 +35,6 @@ SUPPORTING_LABEL = present.SUPPORTING_LABEL
 DOSE_COLUMNS = (*present.DOSE_COLUMNS, *present.DOSE_SOURCE_COLUMNS)
 MAX_UPLOAD_MB = 20
 UPLOAD_TYPES = ("pdf", "md", "txt", "html")
-FLAG_TITLES = {
-    "dose_not_in_source": "Dose not in the guideline",
-    "dose_mismatch": "Dose mismatch",
-    "dose_unit_mismatch": "Dose unit mismatch",
-    "dose_frequency_mismatch": "Dose frequency mismatch",
-    "dose_not_specified": "Dose not specified",
-    "dose_format_risk": "Dose format risk",
-    "calculation": "Calculation",
-    "calculation_refused": "No calculation",
-}
-_TENFOLD = re.compile(r"\b[\d,]+ times (?:larger|smaller) than the guideline dose")
-
 # Narrow screens: the dose table turns into stacked "Column: value" rows (labels from the fixed
 # column names), long words wrap, and block quotes keep full contrast. A constant, never built
 # from guideline or user text.
@@ -113,40 +96,19 @@ def status_line(statements: int, guidelines: int, up_to_date: bool) -> str:
 # --------------------------------------------------------------------------- alerts
 
 
-def flag_title(flag: Flag) -> str:
-    """A flag's short title from its code (our own words, never guideline text)."""
-    title = FLAG_TITLES.get(flag.code.value, flag.code.value.replace("_", " ").capitalize())
-    if flag.code is FlagCode.DOSE_MISMATCH and _TENFOLD.search(flag.message):
-        return "Tenfold dose error"
-    return title
+# How each loudness of the flag policy is drawn on the page: a red or amber box, or a neutral panel.
+ALERT_KINDS = {present.Loudness.DANGER: "error", present.Loudness.WARNING: "warning", present.Loudness.INFO: "calculation"}
+flag_title = present.flag_title
+sorted_flags = present.sorted_flags
+visible_notes = present.visible_notes
 
 
-def alert_kind(flag: Flag) -> str:
-    """How loudly a flag is shown: ``error`` (red), ``warning`` (amber) or ``calculation`` (neutral).
+def alert_kind(flag: Flag | present.Alert) -> str:
+    """How loudly a flag is drawn: ``error`` (red), ``warning`` (amber) or ``calculation`` (neutral).
 
-    Block flags, unit mismatches and tenfold slips are red; other mismatches amber; a
-    calculation is arithmetic, not a warning, unless it was refused.
+    The loudness is the flag policy's (:mod:`assistant.present.policy`); only the drawing is the page's.
     """
-    if flag.code is FlagCode.CALCULATION or (
-        flag.code is FlagCode.CALCULATION_REFUSED and flag.severity is Severity.INFO
-    ):
-        return "calculation"
-    if flag.severity is Severity.BLOCK or flag.code is FlagCode.DOSE_UNIT_MISMATCH or _TENFOLD.search(flag.message):
-        return "error"
-    return "warning"
-
-
-def sorted_flags(flags: Iterable[Flag]) -> list[Flag]:
-    """Red first, then amber, then calculations; each distinct message once."""
-    order = {"error": 0, "warning": 1, "calculation": 2}
-    unique = {(flag.code, flag.message): flag for flag in flags}
-    return sorted(unique.values(), key=lambda flag: order[alert_kind(flag)])
-
-
-def visible_notes(answer: Answer) -> list[str]:
-    """The answer's own notes that no alert already shows, so each message appears once."""
-    shown = {flag.message for flag in answer.guardrail.flags}
-    return list(dict.fromkeys(note for note in answer.notes if note not in shown))
+    return ALERT_KINDS[flag.loudness if isinstance(flag, present.Alert) else present.loudness(flag)]
 
 
 # --------------------------------------------------------------------------- whole-section views
@@ -205,82 +167,15 @@ def section_segments(document: _Document, quotes: Sequence[Quote]) -> list[tuple
 
 def dose_rows(answer: Answer) -> list[dict[str, str]]:
     """One row per dose with its guideline, section and page; cells escaped for ``st.table`` (Markdown)."""
-    rows = []
-    for cells, where in zip(present.dose_cells(answer), present.dose_source_cells(answer), strict=True):
-        rows.append(
-            {column: escape_markdown(cell) for column, cell in zip(DOSE_COLUMNS, (*cells, *where), strict=True)}
-        )
-    return rows
+    rows = present.answer_view(answer).dose_rows
+    return [{column: escape_markdown(cell) for column, cell in zip(DOSE_COLUMNS, row, strict=True)} for row in rows]
 
 
 # --------------------------------------------------------------------------- examples
 
 
-@dataclass(frozen=True)
-class GuidelineOutline:
-    """What the examples are made from: a guideline's title, section titles and statement texts."""
-
-    title: str
-    sections: tuple[str, ...]
-    statements: tuple[str, ...]
-
-
-_DOSE = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:mg|g|mcg|µg|micrograms?|units?|IU|mL|mmol)\b")
-_DRUG_SUFFIX = re.compile(
-    r"(?i)^[a-z][a-z-]{3,}(?:cillin|mycin|micin|floxacin|cycline|azole|oxone|parin|statin|sartan|pril|olol|mab|"
-    r"nib|vir|sone|lone|olone|idine|amine|oprazole|profen|fenac|azepam|ide|ine|ate|ium|cin)$"
-)
-_ACRONYM = re.compile(r"^[A-Z][A-Z0-9-]{2,}$")
-_NOT_DRUGS = {"AND", "THE", "FOR", "NOT", "DOSE", "IV", "ICU", "NICE", "WHO", "BTS", "GP", "NHS"}
-_GENERIC_SECTIONS = re.compile(r"(?i)^(references?|bibliography|introduction|background|summary|abstract|scope)\b")
-
-
-def _drug_before(statement: str, position: int) -> str | None:
-    """The nearest word before a dose that looks like a drug name (a suffix or an acronym such as IVIG)."""
-    words = re.findall(r"[A-Za-z][A-Za-z0-9-]+", statement[:position])[-8:]
-    for word in reversed(words):
-        if _ACRONYM.match(word) and word not in _NOT_DRUGS:
-            return word
-        if _DRUG_SUFFIX.match(word):
-            return word.lower()
-    return None
-
-
-def _topic(section: str) -> str:
-    """A section title as words in a sentence: "First-Line Treatment" -> "first-line treatment", "IVIG" kept."""
-    return " ".join(word if _ACRONYM.match(word) else word.lower() for word in section.split())
-
-
-def example_questions(outlines: Sequence[GuidelineOutline], limit: int = 4) -> list[str]:
-    """Three or four questions the library can answer: doses it states, then topics its sections cover."""
-    per_guideline: list[list[str]] = []
-    for outline in outlines:
-        found: dict[str, str] = {}
-        for statement in outline.statements:
-            for match in _DOSE.finditer(statement):
-                drug = _drug_before(statement, match.start())
-                if drug:
-                    found.setdefault(drug.lower(), drug)
-        per_guideline.append(list(found.values()))
-    # One drug from each guideline in turn, so a library's examples are not all from its first file.
-    rounds = [
-        drugs[n] for n in range(max(map(len, per_guideline), default=0)) for drugs in per_guideline if n < len(drugs)
-    ]
-    drugs = list(dict.fromkeys(rounds))
-    questions = [f"What dose of {drug} is recommended?" for drug in drugs[:2]]
-    topics = [
-        (outline.title, section)
-        for outline in outlines
-        for section in outline.sections
-        if section and section != outline.title and not _GENERIC_SECTIONS.match(section)
-    ]
-    for title, section in topics:
-        if len(questions) >= limit:
-            break
-        questions.append(f"What does {title} say about {_topic(section)}?")
-    if not questions:
-        questions = [f"What does {outline.title} recommend?" for outline in outlines[:limit]]
-    return list(dict.fromkeys(questions))[:limit]
+GuidelineOutline = present.GuidelineOutline
+example_questions = present.example_questions
 
 
 # --------------------------------------------------------------------------- uploads
@@ -308,36 +203,4 @@ def conversation_json(answers: Iterable[Answer]) -> str:
     return json.dumps([answer.model_dump(mode="json") for answer in answers], indent=2, ensure_ascii=False)
 
 
-def _cell(text: str) -> str:
-    """A table cell on one line; a pipe would end the cell, so it becomes a slash."""
-    return present.one_line(text).replace("|", "/")
-
-
-def conversation_markdown(answers: Iterable[Answer], guidelines: Iterable[str] = ()) -> str:
-    """The conversation as a readable Markdown file: text as written, every quote with its source."""
-    names = "; ".join(guidelines)
-    parts = ["# Guideline assistant conversation", f"*{DISCLAIMER}*"]
-    if names:
-        parts.append(f"Guidelines: {names}")
-    for number, answer in enumerate(answers, start=1):
-        parts.append(f"## {number}. {present.one_line(answer.question)}")
-        for flag in sorted_flags(answer.guardrail.flags):
-            parts.append(f"**{flag_title(flag)}** ({flag.severity.value}): {present.one_line(flag.message)}")
-        if answer.abstained or not answer.quotes:
-            parts += present.head_lines(answer, exclude=[f.message for f in answer.guardrail.flags])
-            parts.append(f"**{ABSTAIN_TITLE}.** {answer.lead or ABSTAIN_MESSAGE}")
-            continue
-        if answer.summary_withheld:
-            parts.append(WITHHELD_NOTICE)
-        parts += present.head_lines(answer, exclude=[f.message for f in answer.guardrail.flags])
-        parts.append(present.render_answer(answer.lead, answer.quotes))
-        if answer.doses:
-            rows = [
-                (*cells, *where)
-                for cells, where in zip(present.dose_cells(answer), present.dose_source_cells(answer), strict=True)
-            ]
-            table = ["| " + " | ".join(DOSE_COLUMNS) + " |", "|" + " --- |" * len(DOSE_COLUMNS)]
-            table += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows]
-            parts.append("\n".join(table))
-        parts.append(f"Citations: {', '.join(answer.citations) or 'none'}")
-    return "\n\n".join(parts) + "\n"
+conversation_markdown = present.conversation_markdown

@@ -3,7 +3,8 @@
 Everything stated as a fact is a verbatim quote with its citation labels; the
 only words of our own are the lead line and the notes, kept in their own fields
 so the guardrail can add to them and the faces can render them, without anyone
-editing Markdown.
+editing Markdown. The composer renders nothing: the Markdown ``answer`` field is
+filled once, after the guardrail (``assistant.present.rendered``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from assistant.answer.schema import (
     sort_labels,
 )
 from assistant.answer.select import quote_from_hit
-from assistant.present import markdown
 from assistant.retrieval.searcher import Hit
 
 __all__ = ["LEAD_FOUND", "compose"]
@@ -63,11 +63,10 @@ def compose(
 ) -> Answer:
     """The draft answer: lead line and quotes in reading order, or an abstention."""
     if abstained:
-        draft = Answer(question=question, abstained=True, lead=ABSTAIN_MESSAGE, summary=summary)
-        return draft.model_copy(update={"answer": markdown(draft)})
+        return Answer(question=question, abstained=True, lead=ABSTAIN_MESSAGE, summary=summary)
     quotes = [quote_from_hit(hit) for hit in answer_first(selected)]
     quotes[0] = quotes[0].model_copy(update={"direct": True})
-    draft = Answer(
+    return Answer(
         question=question,
         abstained=False,
         lead=LEAD_FOUND,
@@ -78,4 +77,3 @@ def compose(
         citations_by_source=citations_by_source(quotes),
         guardrail=Guardrail(status=GuardrailStatus.WARN if flags else GuardrailStatus.PASS, flags=flags),
     )
-    return draft.model_copy(update={"answer": markdown(draft)})

@@ -138,8 +138,8 @@ class Answer(BaseModel):
     abstained: bool
     answer: str = Field(
         default="",
-        description="The whole answer as Markdown, rendered from the fields below by assistant.present (kept for "
-        "scripts that read it; faces render the fields themselves).",
+        description="The whole answer as Markdown, rendered once from the fields below by assistant.present after "
+        "the guardrail (kept for scripts that read it; faces render the fields themselves).",
     )
     asked_as: str | None = Field(
         default=None,
@@ -166,6 +166,11 @@ class Answer(BaseModel):
     doses: list[DoseInfo] = Field(default_factory=list)
     guardrail: Guardrail = Field(default_factory=Guardrail)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def markdown(self) -> str:
+        """The whole answer as Markdown: the schema's ``answer`` field, filled once after the guardrail."""
+        return self.answer
 
     def direct_quote(self) -> Quote | None:
         """The statement marked as the direct answer, if any."""

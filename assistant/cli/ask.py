@@ -7,11 +7,8 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.panel import Panel
-from rich.table import Table
 
-from assistant import present
-from assistant.answer.schema import ABSTAIN_MESSAGE, Answer
+from assistant.answer.schema import Answer
 from assistant.cli.common import (
     EXIT_FAILURE,
     EXIT_INPUT,
@@ -28,6 +25,7 @@ from assistant.cli.common import (
     settings_for,
 )
 from assistant.errors import AssistantError, InputError
+from assistant.present.terminal import renderables
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -109,36 +107,6 @@ def _ask_batch(
 
 
 def print_answer(answer: Answer) -> None:
-    """Human-readable answer: flags first (they matter most), then quotes, then the dose table."""
-    if answer.asked_as:
-        out.print(f"[dim]Follow-up answered as: {escape(answer.asked_as)}[/]")
-    for flag in answer.guardrail.flags:
-        colour = {"block": "red", "warn": "yellow"}.get(flag.severity.value, "cyan")
-        out.print(f"[bold {colour}]{flag.severity.value.upper()} {flag.code.value}:[/] {escape(flag.message)}")
-    if answer.abstained or not answer.quotes:
-        out.print(Panel(escape(answer.lead or ABSTAIN_MESSAGE), title="Not in the guideline", border_style="blue"))
-        return
-    if answer.summary_withheld:
-        out.print(f"[red]{escape(present.WITHHELD_NOTICE)}[/red]")
-    if answer.summary and not answer.summary_withheld:
-        out.print(escape(answer.summary))
-    for note in answer.notes:
-        out.print(escape(note))
-    out.print(escape(answer.lead))
-    for quote in answer.quotes:
-        chips = present.citation_chips(quote.citations)
-        body = (f"[dim italic]{escape(quote.context)}[/]\n" if quote.context else "") + escape(quote.text)
-        where = present.quote_location(quote)
-        out.print(Panel(body, title=escape(chips) or None, subtitle=escape(where), title_align="left", subtitle_align="right"))
-    if answer.doses:
-        out.print(dose_table(answer))
-    out.print(f"[dim]Citations: {escape(', '.join(answer.citations)) or 'none'} · {answer.timings_ms.get('total', 0):.0f} ms[/]")
-
-
-def dose_table(answer: Answer) -> Table:
-    table = Table(title="Doses in the quoted statements", title_justify="left")
-    for column in present.DOSE_COLUMNS:
-        table.add_column(column)
-    for cells in present.dose_cells(answer):
-        table.add_row(*(escape(cell) for cell in cells))
-    return table
+    """The answer as the terminal view draws it: alerts first (titled and coloured by the flag policy), once each."""
+    for part in renderables(answer):
+        out.print(part)

@@ -18,6 +18,7 @@ from rich.markup import escape as _escape_markup
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from assistant.errors import AssistantError, InputError
+from assistant.present.terminal import visible
 from assistant.settings import Settings
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
@@ -52,19 +53,14 @@ def settings_for(corpus: Path | None, index: Path | None, **extra: Any) -> Setti
     return Settings().with_overrides(corpus_dir=corpus, index_dir=index, **extra)
 
 
-# Control characters (ANSI escapes, carriage returns, backspaces), bidirectional overrides and
-# invisible characters would let guideline text change what the terminal shows ("1 g/kg" drawn
-# as "10 g/kg"): each is shown as a visible \xNN or \uNNNN escape instead.
-_SHOWN_ESCAPED = {
-    code: (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    for code in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x061C, *range(0x200B, 0x2010),
-                 *range(0x202A, 0x202F), *range(0x2060, 0x2070), 0xFEFF]
-}
-
-
 def escape(text: str) -> str:
-    """Text for the terminal: rich markup escaped and every control or invisible character made visible."""
-    return _escape_markup(text.replace("\r\n", "\n").translate(_SHOWN_ESCAPED))
+    """Text for the terminal: rich markup escaped and every control or invisible character made visible.
+
+    Control characters, bidirectional overrides and invisible characters would let guideline text
+    change what the terminal shows ("1 g/kg" drawn as "10 g/kg"); the answer itself is drawn by
+    :mod:`assistant.present.terminal`, which shows them the same way.
+    """
+    return _escape_markup(visible(text))
 
 
 def _progress(first: TextColumn, *extra: TextColumn) -> Progress:

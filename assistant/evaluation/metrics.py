@@ -291,7 +291,7 @@ def unsupported_doses(answer: Answer, corpus_keys: set[tuple[object, ...]]) -> l
     """Dose expressions in the answer's Markdown that no corpus statement states."""
     from assistant.guardrails.doses import parse_doses
 
-    text = answer.answer
+    text = answer.markdown
     for flag in answer.guardrail.flags:
         # Arithmetic from a corpus dose ("1 g/kg x 70 kg = 70 g") is derived, not invented.
         if flag.code is FlagCode.CALCULATION and flag.text and flag.message in text:
@@ -340,12 +340,13 @@ def forbidden_dose_problems(question: str, answer: Answer, facts: Sequence[str] 
     another intensity (the standard IVIG dose when low-dose IVIG was asked) is allowed, because
     the guardrail labels it as stated for a different use.
     """
-    from assistant.guardrails.checks import quoted_doses, unquoted_text
+    from assistant.guardrails.checks import quoted_doses
     from assistant.guardrails.doses import parse_doses
+    from assistant.present import unquoted_text
     from assistant.vocabulary.drugs import find_drugs, same_drug
 
     problems = [
-        f"states {dose.text!r} in its own words" for dose in parse_doses(unquoted_text(answer.answer, answer.quotes))
+        f"states {dose.text!r} in its own words" for dose in parse_doses(unquoted_text(answer.markdown, answer.quotes))
     ]
     mentions = find_drugs(question)
     named = normalize_fact(" ".join(facts))

@@ -41,7 +41,6 @@ from assistant.guardrails.compare import check_question_doses
 from assistant.guardrails.context import check_context, check_doses_differ
 from assistant.guardrails.coverage import check_not_specified, statements_to_add
 from assistant.guardrails.doses import Dose, format_dose, parse_doses
-from assistant.present import markdown
 
 __all__ = ["BLOCK_LEAD", "Dose", "apply_guardrail", "format_dose", "parse_doses", "status_of"]
 
@@ -112,8 +111,10 @@ def apply_guardrail(question: str, answer: Answer, statements: Sequence[Quote] =
         }
     if grounding.flags:
         update |= {"summary": None, "summary_withheld": True, "lead": answer.lead if answer.abstained else BLOCK_LEAD}
-    checked = answer.model_copy(update=update)
-    return checked.model_copy(update={"answer": markdown(checked)})
+    # The checked answer is data; the Markdown is rendered once by the caller (present.rendered), so a
+    # rendering made before the check (say, with a summary now withheld) is never carried along.
+    update["answer"] = ""
+    return answer.model_copy(update=update)
 
 
 def status_of(flags: list[Flag]) -> GuardrailStatus:

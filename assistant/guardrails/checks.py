@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from assistant.answer.labels import citation_chips, shown_section
 from assistant.answer.schema import DoseInfo, Flag, FlagCode, Quote, Severity
 from assistant.guardrails.calculator import calculate, find_measures, refusal_for
 from assistant.guardrails.clean import hidden_characters
 from assistant.guardrails.doses import Dose, parse_doses, parse_question_doses
-from assistant.present import citation_chips, render_quote, shown_section
 from assistant.vocabulary.drugs import DrugMention, find_drugs, same_drug
 from assistant.vocabulary.intent import asks_for_dose
 
@@ -109,24 +109,6 @@ def says(quote: Quote) -> str:
 
 
 # --- 1. grounding --------------------------------------------------------------------------
-
-
-def unquoted_text(markdown: str, quotes: list[Quote], exempt: tuple[str, ...] = ()) -> str:
-    """The part of an answer that is not verbatim guideline text: a model's summary and the lead line.
-
-    ``exempt`` are the guardrail's own notes (recomputed from question and quotes, so a
-    model cannot forge them), removed so that running the guardrail twice changes nothing.
-    """
-    text = markdown
-    for note in exempt:
-        text = text.replace(note, " ")
-    for quote in quotes:
-        text = text.replace(render_quote(quote), " ")
-    for quote in quotes:
-        for part in (quote.text, quote.context):
-            if part:
-                text = text.replace(" ".join(part.split()), " ")
-    return text
 
 
 def supports(source: Dose, claimed: Dose) -> bool:

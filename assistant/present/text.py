@@ -1,14 +1,9 @@
-"""Presentation: the one place an :class:`~assistant.answer.Answer` becomes text a person reads.
+"""Shared wording of every rendering: where a quote comes from, how quotes group, the dose cells.
 
-The answer travels as data (lead, notes, summary, quotes, doses, flags); this
-module turns it into Markdown (the JSON ``answer`` field, the chat export) and
-into the cells the CLI's and the UI's dose tables show. Faces never take the
-answer string apart: they render the fields.
-
-The Markdown is written for a person reading the file: guideline text is copied
-as written (no backslash escapes), the direct answer comes first, the other
-statements are grouped under their guideline's title, page and section, and a
-bracket label already in a statement is never repeated after it.
+The answer travels as data (lead, notes, summary, quotes, doses, flags); these
+helpers name its parts the same way for the Markdown, the terminal and the page.
+Guideline text is copied as written; a bracket label already in a statement is
+never repeated after it.
 """
 
 from __future__ import annotations
@@ -16,21 +11,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from assistant.answer.schema import ABSTAIN_MESSAGE, Answer, DoseInfo, Quote, QuoteGroup
-from assistant.vocabulary.units import AMOUNT
+from assistant.answer.labels import citation_chips, shown_section
+from assistant.answer.schema import Answer, DoseInfo, Quote, QuoteGroup
 
 WITHHELD_NOTICE = "A generated summary was withheld; only the verbatim quotes are shown."
+ABSTAIN_TITLE = "Not in the guidelines"
+DISCLAIMER = (
+    "Decision support over the guidelines listed here, not medical advice. Every statement shown is "
+    "quoted verbatim from a guideline with its citation labels; check it against the source and "
+    "use clinical judgement."
+)
 DOSE_COLUMNS = ("Drug", "Dose", "Schedule", "Route", "Citations")
 DOSE_SOURCE_COLUMNS = ("Guideline", "Section", "Page")
 DIRECT_LABEL = "Direct answer"
 SUPPORTING_LABEL = "Supporting statements"
 _BRACKETS = re.compile(r"\[([^\[\]]{1,60})\]")
 _RANGE = re.compile(r"^(\d+)\s*[-–—]\s*(\d+)$")
-
-
-def citation_chips(labels: Iterable[str]) -> str:
-    """``["4", "5"]`` -> ``"[4] [5]"``; empty when the statement carries no citation."""
-    return " ".join(f"[{label}]" for label in labels)
 
 
 def labels_in_text(text: str) -> set[str]:
@@ -85,15 +81,6 @@ def group_heading(group: QuoteGroup) -> str:
     return f"{name} — {section}" if section else name
 
 
-# A PDF line read as a heading can hold a dose ("... azithromycin 1 g/week for 2 weeks"): such a
-# heading is left out of our labels, so no number ever appears outside a verbatim quote.
-def shown_section(section: str | None) -> str | None:
-    """A section heading as labels show it: None when it states an amount, else at most 100 characters."""
-    if not section or AMOUNT.search(section):
-        return None
-    return section if len(section) <= 100 else section[:99] + "…"
-
-
 def group_quotes(quotes: Iterable[Quote]) -> list[QuoteGroup]:
     """Consecutive quotes of one guideline's section together, in the order given (as ``Answer.quote_groups``)."""
     groups: list[QuoteGroup] = []
@@ -123,71 +110,6 @@ def guidelines_heading(quotes: list[Quote]) -> str | None:
     """``"From 2 guidelines: A; B"`` when the quotes come from more than one guideline, else None."""
     names = list(dict.fromkeys(guideline_name(quote) for quote in quotes))
     return f"From {len(names)} guidelines: {'; '.join(names)}" if len(names) > 1 else None
-
-
-def render_quote(quote: Quote) -> str:
-    """One quote as a Markdown block quote: its lead-in (for bullets), the text, labels not already in it."""
-    lines: list[str] = []
-    if quote.context:
-        lines.append(f"> *{one_line(quote.context)}*")
-        lines.append(">")
-    chips = citation_chips(trailing_labels(quote))
-    lines.append(f"> {one_line(quote.text)}" + (f" {chips}" if chips else ""))
-    return "\n".join(lines)
-
-
-def render_references(quotes: Iterable[Quote]) -> str:
-    """The reference-list entries the quotes cite, one line each (empty when there are none)."""
-    entries = {(ref.label, ref.text): None for quote in quotes for ref in quote.references}
-    return "\n".join(f"- [{label}] {one_line(text)}" for label, text in entries)
-
-
-def _render_group(group: QuoteGroup, heading: str) -> str:
-    parts = [heading, *(render_quote(quote) for quote in group.quotes)]
-    references = render_references(group.quotes)
-    if references:
-        parts.append("References:\n" + references)
-    return "\n\n".join(parts)
-
-
-def render_answer(lead: str, quotes: list[Quote]) -> str:
-    """A lead line, the direct answer, then the supporting statements grouped by guideline and section."""
-    if not quotes:
-        return lead or ABSTAIN_MESSAGE
-    parts = [lead]
-    several = guidelines_heading(quotes)
-    if several:
-        parts.append(f"*{several}*")
-    direct, groups = split_direct(quotes)
-    if direct is not None:
-        parts.append(_render_group(group_quotes([direct])[0], f"**{DIRECT_LABEL}** · *{quote_location(direct)}*"))
-        if groups:
-            parts.append(f"**{SUPPORTING_LABEL}**")
-    parts += [_render_group(group, f"*{group_heading(group)}*") for group in groups]
-    return "\n\n".join(parts)
-
-
-def head_lines(answer: Answer, exclude: Iterable[str] = ()) -> list[str]:
-    """Our own lines above the quotes: "Answered as", the summary (unless withheld), the notes.
-
-    ``exclude`` drops notes a face already shows elsewhere (a flag's message), so none appears twice.
-    """
-    skip = set(exclude)
-    head = [f"Answered as: {answer.asked_as}"] if answer.asked_as else []
-    head += [answer.summary] if answer.summary and not answer.summary_withheld else []
-    return head + [note for note in answer.notes if note not in skip]
-
-
-def markdown(answer: Answer) -> str:
-    """The whole answer as Markdown: summary, our notes, the lead line directly above the quotes.
-
-    The lead line ("The guideline says (quoted verbatim):") always sits right above
-    the quotes, so the assistant's own sentences are never presented as quoted text.
-    """
-    head = head_lines(answer)
-    if answer.abstained or not answer.quotes:
-        return "\n\n".join([*head, answer.lead or ABSTAIN_MESSAGE])
-    return "\n\n".join([*head, render_answer(answer.lead, answer.quotes)])
 
 
 def dose_cells(answer: Answer) -> list[tuple[str, ...]]:

@@ -117,6 +117,8 @@ class Ranker:
 
     def rank(self, query: Query, hits: Sequence[Hit]) -> list[Hit]:
         """The hits best first, each carrying its learned score; ties keep the searcher's order."""
+        if self.model is None:  # no usable model: the searcher's order, and selection by similarity as before
+            return list(hits)
         if not hits:
             return []
         scores = self.scores(query, hits)
@@ -151,6 +153,7 @@ def ranked_search(
     if timings is not None:
         timings["rank"] = (time.perf_counter() - started) * 1000
     top = ranked[:k]
-    shown = {hit.chunk.id for hit in top}
-    dosed = {hit.chunk.id for hit in looked_up}
-    return top + [hit for hit in ranked[k:] if hit.chunk.id in dosed and hit.chunk.id not in shown]
+    # As before ranking: the asked drug's dose statements in the guidelines of the k best, looked up
+    # against those k (a statement among the candidates but below the k best counts as missing).
+    by_id = {hit.chunk.id: hit for hit in ranked}
+    return top + [by_id.get(hit.chunk.id, hit) for hit in searcher.dose_statements(query, top)]

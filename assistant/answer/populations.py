@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from assistant.retrieval.query import AMOUNT, Query, QueryNormalizer, contains_term, default_normalizer
-from assistant.retrieval.searcher import Hit
+from assistant.retrieval.hit import Hit
 from assistant.vocabulary import load_data
 
 

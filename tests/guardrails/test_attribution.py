@@ -17,7 +17,7 @@ from assistant.answer import Answer, FlagCode, GuardrailStatus, Quote
 from assistant.answer.select import quote_from_hit
 from assistant.guardrails import apply_guardrail
 from assistant.guardrails.doses import parse_doses
-from assistant.retrieval.searcher import Hit
+from assistant.retrieval.hit import Hit
 
 PNEUMONIA = """# Community-acquired pneumonia: antibiotic treatment
 

@@ -26,8 +26,9 @@ from assistant.errors import InputError
 from assistant.guardrails import apply_guardrail
 from assistant.guardrails.scope import scope_flags
 from assistant.retrieval.followup import Conversation, is_follow_up, standalone_question
+from assistant.retrieval.hit import Hit
 from assistant.retrieval.query import Query, clean_question
-from assistant.retrieval.searcher import Hit, HybridSearcher
+from assistant.retrieval.searcher import HybridSearcher
 from assistant.settings import Settings
 
 Guard = Callable[[str, Answer], Answer]

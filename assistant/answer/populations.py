@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from assistant.retrieval.query import AMOUNT, Query, QueryNormalizer, contains_term, default_normalizer
 from assistant.retrieval.hit import Hit
+from assistant.retrieval.query import AMOUNT, Query, QueryNormalizer, contains_term, default_normalizer
 from assistant.vocabulary import load_data
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from assistant.answer.answer_type import wanted_kind
 from assistant.answer.schema import Quote, Reference
 from assistant.retrieval.dose_lookup import dosed_drugs
-from assistant.retrieval.query import AMOUNT, Query, medical_lexicon, words
 from assistant.retrieval.hit import Hit
+from assistant.retrieval.query import AMOUNT, Query, medical_lexicon, words
 from assistant.settings import Settings
 from assistant.vocabulary.drugs import find_drugs, same_drug
 

@@ -7,8 +7,8 @@ import Stemmer
 from assistant.answer.populations import scope_text
 from assistant.answer.schema import Flag, FlagCode, Severity
 from assistant.answer.select import DOSE_PATTERN
-from assistant.retrieval.query import Query, contains_term, default_normalizer, words
 from assistant.retrieval.hit import Hit
+from assistant.retrieval.query import Query, contains_term, default_normalizer, words
 
 _STEM = Stemmer.Stemmer("english")
 

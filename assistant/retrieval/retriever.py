@@ -10,8 +10,9 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from assistant.retrieval.hit import Hit
 from assistant.retrieval.query import Query
-from assistant.retrieval.searcher import Hit, HybridSearcher
+from assistant.retrieval.searcher import HybridSearcher
 from assistant.settings import Settings
 
 

@@ -1,28 +1,22 @@
 """The deterministic dose checks run on every answer, whatever wrote it.
 
-Each check takes typed inputs (the question, the quotes and the doses parsed from
-them) and returns flags, plus the sentences it needs shown in the answer. None of
+Each check takes typed inputs (the question as read once, :class:`~assistant.guardrails.asked.Asked`,
+the quotes and the doses parsed from them) and returns flags, plus the sentences it needs shown in the answer. None of
 them ever adds a dose that is not either quoted or computed from a quoted dose.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from assistant.answer.schema import DoseInfo, Flag, FlagCode, Quote, Severity
-from assistant.guardrails.calculator import calculate, find_measures, refusal_for
+from assistant.guardrails.asked import Asked
+from assistant.guardrails.calculator import calculate, refusal_for
 from assistant.guardrails.clean import hidden_characters
-from assistant.guardrails.doses import Dose, parse_doses, parse_question_doses
+from assistant.guardrails.doses import Dose, parse_doses
 from assistant.present import citation_chips, render_quote, shown_section
 from assistant.vocabulary.drugs import DrugMention, find_drugs, same_drug
-
-_ASKS_DOSE = re.compile(
-    r"\b(?:dose|doses|dosing|dosage|dosed|how\s+much|how\s+many\s+(?:mg|milligrams?|grams?|g|units|mcg|micrograms?|ml)"
-    r"|what\s+amount|regimen|calculate|mg/kg)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -43,11 +37,6 @@ class Outcome:
 
     flags: tuple[Flag, ...] = ()
     notes: tuple[str, ...] = ()
-
-
-def asks_for_dose(question: str) -> bool:
-    """Whether the question asks for a dose or an amount (not just whether a drug is used)."""
-    return bool(_ASKS_DOSE.search(question))
 
 
 def quoted_doses(quotes: list[Quote]) -> list[QuotedDose]:
@@ -182,16 +171,16 @@ def check_grounding(text: str, quoted: list[QuotedDose]) -> Outcome:
 # --- 4. patient-specific arithmetic -----------------------------------------------------------
 
 
-def check_calculation(question: str, quoted: list[QuotedDose]) -> Outcome:
+def check_calculation(asked: Asked, quoted: list[QuotedDose]) -> Outcome:
     """Given a weight (and height) and a dose question, compute the amount from quoted per-kg or per-m² doses only."""
-    measures = find_measures(question)
-    if not measures.given or not asks_for_dose(question):
+    measures = asked.measures
+    if not measures.given or not asked.wants_dose:
         return Outcome()
     refusal = refusal_for(measures)
     if refusal is not None:
         flag = Flag(code=FlagCode.CALCULATION_REFUSED, severity=Severity.WARN, message=refusal.message)
         return Outcome(flags=(flag,), notes=(refusal.message,))
-    mentions = find_drugs(question, typos=True)
+    mentions = asked.mentions
     chosen = [f for f in quoted if not f.dose.ceiling and (not mentions or _asked_about(f, mentions))]
     weight_based = [f for f in chosen if f.dose.basis is not None]
     flags: list[Flag] = []
@@ -209,7 +198,7 @@ def check_calculation(question: str, quoted: list[QuotedDose]) -> Outcome:
     return Outcome(flags=tuple(flags), notes=tuple(notes))
 
 
-def _asked_about(found: QuotedDose, mentions: list[DrugMention]) -> bool:
+def _asked_about(found: QuotedDose, mentions: tuple[DrugMention, ...]) -> bool:
     """A quoted dose answers the question only for the drug asked, and only from a statement about it.
 
     "low-dose IVIG" must never be computed from the guideline's standard IVIG dose.
@@ -220,11 +209,11 @@ def _asked_about(found: QuotedDose, mentions: list[DrugMention]) -> bool:
 # --- 5. tenfold-risk formats ----------------------------------------------------------------
 
 
-def check_format(question: str, quoted: list[QuotedDose], answer_text: str = "") -> Outcome:
+def check_format(asked: Asked, quoted: list[QuotedDose], answer_text: str = "") -> Outcome:
     """Warn about naked decimals, trailing zeros, decimal commas and "U" wherever a dose is written."""
     flags: list[Flag] = []
     seen: set[tuple[str, str]] = set()
-    sources = [("The question", parse_question_doses(question))]
+    sources = [("The question", list(asked.doses))]
     sources.append(("The guideline text", [found.dose for found in quoted]))
     sources.append(("The generated text", parse_doses(answer_text)))
     for where, doses in sources:
@@ -241,7 +230,7 @@ def check_format(question: str, quoted: list[QuotedDose], answer_text: str = "")
                         text=dose.text,
                     )
                 )
-    for where, text in (("The question", question), ("The generated text", answer_text)):
+    for where, text in (("The question", asked.text), ("The generated text", answer_text)):
         if count := hidden_characters(text):
             flags.append(
                 Flag(

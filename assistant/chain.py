@@ -33,7 +33,9 @@ from assistant.retrieval.ranker import Ranker, ranked_search
 from assistant.retrieval.searcher import HybridSearcher
 from assistant.settings import Settings
 
-Guard = Callable[[str, Answer], Answer]
+# A guard checks the draft answer to the question's Query (``query.text`` is the question as asked,
+# the standalone rewrite for a follow-up) and returns the answer to show.
+Guard = Callable[[Query, Answer], Answer]
 
 SUMMARY_INSTRUCTIONS = (
     "You summarize clinical guideline passages for a clinician in at most two sentences. "
@@ -138,16 +140,15 @@ def build_chain(
         draft = compose(turn.question, turn.selected, turn.abstained, flags, turn.summary, notes)
         draft = draft.model_copy(update={"asked_as": turn.asked_as, "documents": list(turn.documents)})
         guard_started = time.perf_counter()
-        asked = turn.asked_as or turn.question
         if guard is None:
             # Every statement retrieved (and every dose statement for an asked drug in the best
             # guidelines) may settle "is a dose given?", not only the ones quoted.
             # Only from the guidelines already quoted: a dose from another guideline is a guess.
             quoted = {hit.chunk.source for hit in turn.selected}
             statements = [quote_from_hit(hit) for hit in turn.hits if hit.chunk.source in quoted]
-            checked = apply_guardrail(asked, draft, statements=statements)
+            checked = apply_guardrail(turn.query, draft, statements=statements)
         else:
-            checked = guard(asked, draft)
+            checked = guard(turn.query, draft)
         if turn.conversation is not None:
             standalone = turn.asked_as or turn.question
             turn.conversation.record(turn.question, standalone, turn.subject or standalone, turn.query)

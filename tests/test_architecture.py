@@ -3,12 +3,16 @@
 The stage order is the data flow: corpus files -> statements (ingest) -> index ->
 retrieval -> answer -> guardrails -> chain -> the Assistant facade -> evaluation
 and the CLI. An import from a later stage would let data flow backwards; this
-test parses every import (function-level ones too) so the rule stays true.
+test parses every import (function-level ones and type-only ones under
+``if TYPE_CHECKING:`` too) so the rule stays true: a type-only import is still a
+dependency, and a circle hidden behind ``TYPE_CHECKING`` is still a circle.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,11 +59,21 @@ def _is_type_checking(node: ast.If) -> bool:
 
 def runtime_imports(path: Path) -> list[str]:
     """Every module a file imports at run time (``if TYPE_CHECKING:`` blocks excluded)."""
+    return _imports(path, type_only=False)
+
+
+def all_imports(path: Path) -> list[str]:
+    """Every module a file imports, at run time or for type checking only."""
+    return _imports(path, type_only=True)
+
+
+def _imports(path: Path, type_only: bool) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     skipped: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and _is_type_checking(node):
-            skipped |= {id(child) for stmt in node.body for child in ast.walk(stmt)}
+    if not type_only:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and _is_type_checking(node):
+                skipped |= {id(child) for stmt in node.body for child in ast.walk(stmt)}
     found: list[str] = []
     for node in ast.walk(tree):
         if id(node) in skipped:
@@ -94,7 +108,7 @@ def test_no_stage_imports_a_later_stage(path: Path) -> None:
         pytest.skip("the package root only re-exports the facade lazily")
     own = stage_of(module)
     assert own is not None, f"{module} belongs to no stage; add it to STAGES"
-    for name in runtime_imports(path):
+    for name in all_imports(path):
         if not name.startswith("assistant"):
             continue
         target = _resolve(name)
@@ -123,7 +137,7 @@ def test_the_api_imports_only_the_public_surface() -> None:
 
 
 def test_the_import_graph_has_no_cycle() -> None:
-    graph = {module_name(p): {_resolve(n) for n in runtime_imports(p) if n.startswith("assistant")} for p in PACKAGE_FILES}
+    graph = {module_name(p): {_resolve(n) for n in all_imports(p) if n.startswith("assistant")} for p in PACKAGE_FILES}
     state: dict[str, int] = {}
 
     def visit(node: str, trail: list[str]) -> None:
@@ -153,3 +167,27 @@ def test_a_later_stage_import_is_caught(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from assistant.guardrails.checks import quoted_doses\n", encoding="utf-8")
     assert "assistant.guardrails.checks.quoted_doses" in runtime_imports(bad)
+
+
+def test_a_type_only_import_is_seen(tmp_path: Path) -> None:
+    """An import under ``if TYPE_CHECKING:`` is a dependency for the stage order and the cycle check."""
+    hidden = tmp_path / "hidden.py"
+    hidden.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from assistant.retrieval.searcher import HybridSearcher\n",
+        encoding="utf-8",
+    )
+    assert "assistant.retrieval.searcher.HybridSearcher" in all_imports(hidden)
+    assert "assistant.retrieval.searcher.HybridSearcher" not in runtime_imports(hidden)
+
+
+HEAVY = ("faiss", "torch", "bm25s", "sentence_transformers")
+
+
+@pytest.mark.parametrize("package", ["assistant.guardrails", "assistant.answer", "assistant.vocabulary"])
+def test_light_modules_load_no_search_machinery(package: str) -> None:
+    """The guardrail, the answer stage and the vocabulary are usable without FAISS, BM25 or a model."""
+    probe = f"import {package}, sys; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "", f"import {package} loads {result.stdout.strip()}"

@@ -20,7 +20,7 @@ from assistant.answer.schema import (
     sort_labels,
 )
 from assistant.answer.select import quote_from_hit
-from assistant.retrieval.searcher import Hit
+from assistant.retrieval.hit import Hit
 
 __all__ = ["LEAD_FOUND", "compose"]
 

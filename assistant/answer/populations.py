@@ -9,8 +9,8 @@ question (the dose guardrail separately flags doses stated for another context).
 
 from __future__ import annotations
 
+from assistant.retrieval.hit import Hit
 from assistant.retrieval.query import Query
-from assistant.retrieval.searcher import Hit
 from assistant.vocabulary.normalizer import contains_term, default_normalizer
 from assistant.vocabulary.populations import named_populations, populations
 from assistant.vocabulary.units import AMOUNT

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from assistant.answer.schema import Quote, Reference
 from assistant.retrieval.dose_lookup import dosed_drugs
+from assistant.retrieval.hit import Hit
 from assistant.retrieval.query import Query
-from assistant.retrieval.searcher import Hit
 from assistant.settings import Settings
 from assistant.vocabulary.drugs import find_drugs, same_drug
 from assistant.vocabulary.intent import wanted_kind

@@ -30,7 +30,7 @@ import numpy as np
 from assistant.index.embeddings import Embedder
 from assistant.ingest.chunking import Chunk
 from assistant.ingest.files import load_corpus
-from assistant.retrieval.searcher import bm25_tokens
+from assistant.retrieval.terms import bm25_tokens
 
 LANGCHAIN_CHUNK_SIZE = 1000
 LANGCHAIN_CHUNK_OVERLAP = 200

@@ -25,8 +25,8 @@ from assistant.answer.select import select_statements
 from assistant.evaluation.gold import GoldItem
 from assistant.evaluation.metrics import normalize_fact
 from assistant.index.calibration import CALIBRATED_FIELDS, CALIBRATION_FILE, write_calibration
+from assistant.retrieval.hit import Hit
 from assistant.retrieval.query import Query
-from assistant.retrieval.searcher import Hit
 from assistant.settings import Settings
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """The deterministic dose guardrail: the last stage every answer passes through, whatever wrote it.
 
-``apply_guardrail(question, answer)`` parses every dose in the quoted statements,
+``apply_guardrail(query, answer)`` parses every dose in the quoted statements,
 blocks generated text that states a dose the cited quotes do not, flags doses in the
 question that differ from the guideline's, says plainly when the guideline gives no
 dose (only after checking every statement it is given), compares course length, taper,
@@ -29,6 +29,7 @@ from assistant.answer.schema import (
     Severity,
     sort_labels,
 )
+from assistant.guardrails.asked import Asked
 from assistant.guardrails.checks import (
     Outcome,
     check_calculation,
@@ -41,6 +42,7 @@ from assistant.guardrails.compare import check_question_doses
 from assistant.guardrails.context import check_context, check_doses_differ
 from assistant.guardrails.coverage import check_not_specified, statements_to_add
 from assistant.guardrails.doses import Dose, format_dose, parse_doses
+from assistant.retrieval.query import Query
 
 __all__ = ["BLOCK_LEAD", "Dose", "apply_guardrail", "format_dose", "parse_doses", "status_of"]
 
@@ -64,37 +66,41 @@ def _no_arithmetic_for_another_context(context: Outcome, calculation: Outcome) -
     return Outcome(flags=(refused,), notes=(OTHER_CONTEXT_NO_ARITHMETIC,))
 
 
-def apply_guardrail(question: str, answer: Answer, statements: Sequence[Quote] = ()) -> Answer:
+def apply_guardrail(question: Query | str, answer: Answer, statements: Sequence[Quote] = ()) -> Answer:
     """Check one draft answer and return the answer to show: doses listed, flags raised, notes added as data.
+
+    ``question`` is the question's :class:`~assistant.retrieval.query.Query` (as the chain built it) or
+    its text; the guardrail reads it once (:class:`~assistant.guardrails.asked.Asked`) for every check.
 
     ``statements`` are further guideline statements the caller has (for example every
     statement in the library that names a drug the question asks about). They are not
     shown unless the quotes miss the statement that gives an asked drug's dose: then it
     is quoted too, and "no dose given" is never said while the library states one.
     """
+    asked = Asked.read(question)
     quotes = list(answer.quotes)
     added_notes: list[str] = []
     if not answer.abstained:
-        added, added_notes = statements_to_add(question, quotes, statements)
+        added, added_notes = statements_to_add(asked, quotes, statements)
         quotes += added
     quoted = quoted_doses(quotes)
     notes_outcomes: list[Outcome] = []
     if not answer.abstained:
         # An abstained answer never gains a number: no "not specified" note, no arithmetic.
-        context = check_context(question, quoted, quotes)
+        context = check_context(asked, quoted, quotes)
         notes_outcomes = [
-            check_not_specified(question, quotes, quoted),
+            check_not_specified(asked, quotes, quoted),
             context,
-            check_doses_differ(question, quoted),
-            _no_arithmetic_for_another_context(context, check_calculation(question, quoted)),
+            check_doses_differ(asked, quoted),
+            _no_arithmetic_for_another_context(context, check_calculation(asked, quoted)),
         ]
     notes = added_notes + [note for outcome in notes_outcomes for note in outcome.notes]
     generated = "" if answer.summary_withheld else (answer.summary or "")
     grounding = check_grounding(generated, quoted)
     outcomes = [
         grounding,
-        check_question_doses(question, quoted),
-        check_format(question, quoted, generated),
+        check_question_doses(asked, quoted),
+        check_format(asked, quoted, generated),
         *notes_outcomes,
     ]
     flags = _merge(answer.guardrail.flags, [flag for outcome in outcomes for flag in outcome.flags])

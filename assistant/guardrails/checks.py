@@ -1,7 +1,7 @@
 """The deterministic dose checks run on every answer, whatever wrote it.
 
-Each check takes typed inputs (the question, the quotes and the doses parsed from
-them) and returns flags, plus the sentences it needs shown in the answer. None of
+Each check takes typed inputs (the question as read once, :class:`~assistant.guardrails.asked.Asked`,
+the quotes and the doses parsed from them) and returns flags, plus the sentences it needs shown in the answer. None of
 them ever adds a dose that is not either quoted or computed from a quoted dose.
 """
 
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from assistant.answer.labels import citation_chips, shown_section
 from assistant.answer.schema import DoseInfo, Flag, FlagCode, Quote, Severity
-from assistant.guardrails.calculator import calculate, find_measures, refusal_for
+from assistant.guardrails.asked import Asked
+from assistant.guardrails.calculator import calculate, refusal_for
 from assistant.guardrails.clean import hidden_characters
-from assistant.guardrails.doses import Dose, parse_doses, parse_question_doses
+from assistant.guardrails.doses import Dose, parse_doses
 from assistant.vocabulary.drugs import DrugMention, find_drugs, same_drug
-from assistant.vocabulary.intent import asks_for_dose
 
 
 @dataclass(frozen=True)
@@ -153,16 +153,16 @@ def check_grounding(text: str, quoted: list[QuotedDose]) -> Outcome:
 # --- 4. patient-specific arithmetic -----------------------------------------------------------
 
 
-def check_calculation(question: str, quoted: list[QuotedDose]) -> Outcome:
+def check_calculation(asked: Asked, quoted: list[QuotedDose]) -> Outcome:
     """Given a weight (and height) and a dose question, compute the amount from quoted per-kg or per-m² doses only."""
-    measures = find_measures(question)
-    if not measures.given or not asks_for_dose(question):
+    measures = asked.measures
+    if not measures.given or not asked.wants_dose:
         return Outcome()
     refusal = refusal_for(measures)
     if refusal is not None:
         flag = Flag(code=FlagCode.CALCULATION_REFUSED, severity=Severity.WARN, message=refusal.message)
         return Outcome(flags=(flag,), notes=(refusal.message,))
-    mentions = find_drugs(question, typos=True)
+    mentions = asked.mentions
     chosen = [f for f in quoted if not f.dose.ceiling and (not mentions or _asked_about(f, mentions))]
     weight_based = [f for f in chosen if f.dose.basis is not None]
     flags: list[Flag] = []
@@ -180,7 +180,7 @@ def check_calculation(question: str, quoted: list[QuotedDose]) -> Outcome:
     return Outcome(flags=tuple(flags), notes=tuple(notes))
 
 
-def _asked_about(found: QuotedDose, mentions: list[DrugMention]) -> bool:
+def _asked_about(found: QuotedDose, mentions: tuple[DrugMention, ...]) -> bool:
     """A quoted dose answers the question only for the drug asked, and only from a statement about it.
 
     "low-dose IVIG" must never be computed from the guideline's standard IVIG dose.
@@ -191,11 +191,11 @@ def _asked_about(found: QuotedDose, mentions: list[DrugMention]) -> bool:
 # --- 5. tenfold-risk formats ----------------------------------------------------------------
 
 
-def check_format(question: str, quoted: list[QuotedDose], answer_text: str = "") -> Outcome:
+def check_format(asked: Asked, quoted: list[QuotedDose], answer_text: str = "") -> Outcome:
     """Warn about naked decimals, trailing zeros, decimal commas and "U" wherever a dose is written."""
     flags: list[Flag] = []
     seen: set[tuple[str, str]] = set()
-    sources = [("The question", parse_question_doses(question))]
+    sources = [("The question", list(asked.doses))]
     sources.append(("The guideline text", [found.dose for found in quoted]))
     sources.append(("The generated text", parse_doses(answer_text)))
     for where, doses in sources:
@@ -212,7 +212,7 @@ def check_format(question: str, quoted: list[QuotedDose], answer_text: str = "")
                         text=dose.text,
                     )
                 )
-    for where, text in (("The question", question), ("The generated text", answer_text)):
+    for where, text in (("The question", asked.text), ("The generated text", answer_text)):
         if count := hidden_characters(text):
             flags.append(
                 Flag(

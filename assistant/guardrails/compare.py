@@ -12,8 +12,9 @@ import math
 from dataclasses import dataclass
 
 from assistant.answer.schema import Flag, FlagCode, Severity
+from assistant.guardrails.asked import Asked
 from assistant.guardrails.checks import Outcome, QuotedDose, says
-from assistant.guardrails.doses import Dose, parse_question_doses
+from assistant.guardrails.doses import Dose
 from assistant.guardrails.regimen import course_difference, route_of
 from assistant.vocabulary.drugs import same_drug
 from assistant.vocabulary.routes import adverb
@@ -30,13 +31,13 @@ class _Difference:
     distance: float = 0.0
 
 
-def check_question_doses(question: str, quoted: list[QuotedDose]) -> Outcome:
+def check_question_doses(asked: Asked, quoted: list[QuotedDose]) -> Outcome:
     """Compare each dose in the question with the quoted doses for the same drug; name both when they differ.
 
     An instruction inside the question ("say the dose is 5 g/kg") is just another
     question dose: it is compared and flagged, never adopted.
     """
-    flags = [_question_flag(dose, quoted) for dose in parse_question_doses(question)]
+    flags = [_question_flag(dose, quoted) for dose in asked.doses]
     return Outcome(flags=tuple(flag for flag in flags if flag is not None))
 
 

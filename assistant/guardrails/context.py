@@ -20,9 +20,9 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.schema import Flag, FlagCode, Quote, Severity
+from assistant.guardrails.asked import Asked
 from assistant.guardrails.checks import Outcome, QuotedDose, dose_is_for, source_label
-from assistant.guardrails.coverage import asked_drugs, has_dose_for
-from assistant.guardrails.doses import parse_question_doses
+from assistant.guardrails.coverage import has_dose_for
 from assistant.guardrails.regimen import route_of
 from assistant.vocabulary.drugs import DrugMention, find_drugs, same_drug
 from assistant.vocabulary.populations import named_populations, population_patterns
@@ -64,9 +64,10 @@ class Context:
         return self.pattern is not None and self.pattern.search(where) is not None
 
 
-def contexts_in(question: str) -> list[Context]:
+def contexts_in(asked: Asked) -> list[Context]:
     """The combinations, routes and populations a question names (drug names masked for routes)."""
-    masked = _mask_drugs(question)
+    question = asked.text
+    masked = _mask_drugs(asked)
     found: list[Context] = []
     # The groups are recognised as the answer's population note recognises them (lay phrases set aside).
     for name in named_populations(question):
@@ -81,29 +82,29 @@ def contexts_in(question: str) -> list[Context]:
         if drugs and all(c.drug != drugs[0].key for c in found):
             found.append(Context(name=f"with {drugs[0].surface}", drug=drugs[0].key))
     # A route written with a dose in the question ("1 g PO daily?") is compared with the guideline's dose instead.
-    routes = () if parse_question_doses(question) else ROUTES
+    routes = () if asked.doses else ROUTES
     for route in routes:
         if re.search(rf"(?<![\w.])(?:{route_alternation(route)})(?![\w])", masked, re.IGNORECASE):
             found.append(Context(name=route.use, route=route.code))
     return found
 
 
-def _mask_drugs(question: str) -> str:
+def _mask_drugs(asked: Asked) -> str:
     """The question with drug names blanked, so "intravenous immunoglobulin" is not read as a route."""
-    chars = list(question)
-    for mention in find_drugs(question, typos=True):
+    chars = list(asked.text)
+    for mention in asked.mentions:
         chars[mention.start : mention.end] = " " * (mention.end - mention.start)
     return "".join(chars)
 
 
-def check_context(question: str, quoted: list[QuotedDose], quotes: list[Quote]) -> Outcome:
+def check_context(asked: Asked, quoted: list[QuotedDose], quotes: list[Quote]) -> Outcome:
     """Flag quoted doses of an asked drug whose statements do not mention the combination/route/population asked."""
-    contexts = contexts_in(question)
+    contexts = contexts_in(asked)
     if not contexts:
         return Outcome()
     # A drug with no dose of its own in the quotes gets the "no dose given" note instead.
-    mentions = [mention for mention in asked_drugs(question) if has_dose_for(mention, quoted)]
-    if asked_drugs(question) and not mentions:
+    mentions = [mention for mention in asked.drugs if has_dose_for(mention, quoted)]
+    if asked.drugs and not mentions:
         return Outcome()
     flags: list[Flag] = []
     targets: list[DrugMention | None] = [*mentions] or [None]
@@ -152,13 +153,13 @@ def _other_context_flag(
     return Flag(code=FlagCode.DOSE_OTHER_CONTEXT, severity=Severity.WARN, message=message, text=elsewhere[0].dose.text)
 
 
-def check_doses_differ(question: str, quoted: list[QuotedDose]) -> Outcome:
+def check_doses_differ(asked: Asked, quoted: list[QuotedDose]) -> Outcome:
     """One drug, different doses in different statements: say so above the quotes, with where each comes from."""
-    asked = {mention.key for mention in asked_drugs(question)}
+    drugs = {mention.key for mention in asked.drugs}
     groups: dict[str, list[QuotedDose]] = {}
     for found in quoted:
         key = found.dose.drug_key
-        if key is None or found.dose.ceiling or (asked and not any(same_drug(key, a) for a in asked)):
+        if key is None or found.dose.ceiling or (drugs and not any(same_drug(key, a) for a in drugs)):
             continue
         groups.setdefault(key, []).append(found)
     flags: list[Flag] = []

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.answer.schema import Flag, FlagCode, Quote, Severity
+from assistant.guardrails.asked import Asked
 from assistant.guardrails.checks import (
     Outcome,
     QuotedDose,
@@ -25,7 +26,6 @@ from assistant.guardrails.checks import (
     source_label,
 )
 from assistant.vocabulary.drugs import DrugMention, find_drugs, same_drug
-from assistant.vocabulary.intent import asks_for_dose
 
 # At most this many statements are added for one drug (one per guideline).
 MAX_ADDED_PER_DRUG = 3
@@ -36,17 +36,6 @@ _IGNORED_WORDS = frozenset(
 )
 
 
-def asked_drugs(question: str) -> list[DrugMention]:
-    """The drugs a question names, once each (by drug and intensity), misspellings included."""
-    seen: set[tuple[str, str | None]] = set()
-    mentions: list[DrugMention] = []
-    for mention in find_drugs(question, typos=True):
-        if (mention.key, mention.modifier) not in seen:
-            seen.add((mention.key, mention.modifier))
-            mentions.append(mention)
-    return mentions
-
-
 def has_dose_for(mention: DrugMention, quoted: list[QuotedDose]) -> bool:
     """True when a statement about the drug (at the intensity asked) states a dose for it."""
     return any(
@@ -55,21 +44,21 @@ def has_dose_for(mention: DrugMention, quoted: list[QuotedDose]) -> bool:
     )
 
 
-def statements_to_add(question: str, quotes: list[Quote], statements: Sequence[Quote]) -> tuple[list[Quote], list[str]]:
+def statements_to_add(asked: Asked, quotes: list[Quote], statements: Sequence[Quote]) -> tuple[list[Quote], list[str]]:
     """Passed statements that state a dose for an asked drug whose dose the quotes do not show.
 
     Returns the statements to quote (best match to the question's words first, one per
     guideline) and a note for each drug saying where its dose statement was added from.
     """
-    if not statements or not asks_for_dose(question):
+    if not statements or not asked.wants_dose:
         return [], []
     shown = {(quote.source, quote.start, quote.end) for quote in quotes}
     candidates = quoted_doses([s for s in statements if (s.source, s.start, s.end) not in shown])
-    words = _question_words(question)
+    words = _question_words(asked.text)
     added: list[Quote] = []
     notes: list[str] = []
     quoted = quoted_doses(quotes)
-    for mention in asked_drugs(question):
+    for mention in asked.drugs:
         if has_dose_for(mention, quoted):
             continue
         fitting = [found for found in candidates if has_dose_for(mention, [found]) and found.quote not in added]
@@ -105,15 +94,15 @@ def _best_per_guideline(fitting: list[QuotedDose], words: set[str]) -> list[Quot
     return chosen[:MAX_ADDED_PER_DRUG]
 
 
-def check_not_specified(question: str, quotes: list[Quote], quoted: list[QuotedDose]) -> Outcome:
+def check_not_specified(asked: Asked, quotes: list[Quote], quoted: list[QuotedDose]) -> Outcome:
     """When the question asks for a drug's dose and the statements on that drug give none, say so and state no number."""
-    if not asks_for_dose(question):
+    if not asked.wants_dose:
         return Outcome()
     flags: list[Flag] = []
     notes: list[str] = []
-    asked = asked_drugs(question)
-    dosed = [m for m in asked if any(dose_is_for(found.dose, m) and found.dose.drug_key for found in quoted)]
-    for mention in asked:
+    drugs = asked.drugs
+    dosed = [m for m in drugs if any(dose_is_for(found.dose, m) and found.dose.drug_key for found in quoted)]
+    for mention in drugs:
         if dosed and mention not in dosed:
             # "carboplatin-paclitaxel ... what paclitaxel dose?": one named drug's dose is quoted, and
             # the others may be named only as the regimen's setting; never deny what was not asked.

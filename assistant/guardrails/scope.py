@@ -6,8 +6,8 @@ import Stemmer
 
 from assistant.answer.populations import scope_text
 from assistant.answer.schema import Flag, FlagCode, Severity
+from assistant.retrieval.hit import Hit
 from assistant.retrieval.query import Query
-from assistant.retrieval.searcher import Hit
 from assistant.vocabulary.normalizer import contains_term, default_normalizer, words
 from assistant.vocabulary.units import AMOUNT
 

@@ -29,9 +29,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.ingest.lines import BRACKET, CITE_LIST, split_lines
 from assistant.ingest.references import (
-    BRACKET,
-    CITE_LIST,
     QUANTITY_WORDS,
     UNIT_WORDS,
     CiteStyle,
@@ -49,7 +48,6 @@ from assistant.ingest.tables import (
     heading_shaped,
     heading_text,
     looks_like_heading,
-    split_lines,
 )
 
 __all__ = [

@@ -19,16 +19,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
 
+from assistant.ingest.lines import BRACKET, CITE_LIST, Line
 from assistant.vocabulary.units import UNIT_WORDS
 
-if TYPE_CHECKING:  # type-only: tables imports this module at run time
-    from assistant.ingest.tables import Line
-
-CITE_NUM = r"\d{1,3}(?:[ \t]*[–-][ \t]*\d{1,3})?"
-CITE_LIST = rf"{CITE_NUM}(?:[ \t]*,[ \t]*{CITE_NUM})*"
-BRACKET = re.compile(rf"\[(?P<labels>{CITE_LIST})\]")
 # A bare trailing list is looked for only in the last few characters: citation lists are
 # short, and a bounded window keeps the search O(1) per block however long the block is.
 _PLAIN_TAIL = re.compile(rf"(?<=[^\s\d×*/.,:;(–-])[ \t\r\n]+(?P<plain>{CITE_LIST})\s*$")

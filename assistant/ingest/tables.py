@@ -29,9 +29,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal
 
-from assistant.ingest.references import BRACKET, CITE_LIST
+from assistant.ingest.lines import BRACKET, CITE_LIST, Line
 
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 # A pipe inside short brackets is part of the text ("(2|++OO)" is an evidence grade), not a cell border.
@@ -53,14 +53,6 @@ STOP_THEN_CITES = re.compile(rf"[.!?][\"”’')\]]*\s+{CITE_LIST}$")
 Role = Literal["header", "separator", "row"]
 
 
-class Line(NamedTuple):
-    """One line of the raw text: its offsets (line break excluded) and its text."""
-
-    start: int
-    end: int
-    text: str
-
-
 @dataclass(frozen=True)
 class TableLine:
     """A line that belongs to a table; ``start``/``end`` is the cell span, ``header`` the header's cell span."""
@@ -69,16 +61,6 @@ class TableLine:
     start: int
     end: int
     header: str | None
-
-
-def split_lines(raw: str) -> list[Line]:
-    """The lines of ``raw`` with offsets that index it exactly (any line break style)."""
-    lines, offset = [], 0
-    for piece in raw.splitlines(keepends=True):
-        body = piece.rstrip("\r\n")
-        lines.append(Line(offset, offset + len(body), body))
-        offset += len(piece)
-    return lines
 
 
 def _cells(text: str) -> list[tuple[int, int]]:

@@ -11,37 +11,63 @@ pulled in.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
 
 from assistant.ingest.chunking import Chunk
 from assistant.retrieval.hit import Hit
 from assistant.retrieval.query import Query
+from assistant.settings import Settings
 from assistant.vocabulary.drugs import find_drugs, same_drug
 from assistant.vocabulary.units import AMOUNT
 
-if TYPE_CHECKING:
-    from assistant.retrieval.searcher import HybridSearcher
-
 TOP_SOURCES = 2
 
+DosedRows = list[tuple[int, frozenset[str]]]
 
-def dose_statements(searcher: HybridSearcher, query: Query, hits: list[Hit]) -> list[Hit]:
-    """Up to ``max_quotes`` such statements not already in ``hits``, most similar first."""
-    if not (query.dose_intent and query.drugs) or not hits:
-        return []
-    seen = {hit.chunk.id for hit in hits}
-    ranked = [hit.chunk.source for hit in hits if hit.coverage > searcher.settings.min_coverage]
-    coverage = {hit.chunk.source: hit.coverage for hit in hits}
-    vector = searcher.encode(query.expanded)
-    extra: list[Hit] = []
-    for source in list(dict.fromkeys(ranked))[:TOP_SOURCES]:
-        for row, drugs in dosed_rows(searcher, source):
-            chunk = searcher.chunks[row]
-            if chunk.id in seen or not any(same_drug(asked, found) for asked in query.drugs for found in drugs):
-                continue
-            rank = len(hits) + len(extra) + 1
-            extra.append(Hit(chunk, 0.0, searcher.cosine(row, vector), 0.0, rank, coverage.get(source, 1.0)))
-    return sorted(extra, key=lambda hit: -hit.dense)[: searcher.settings.max_quotes]
+
+class DoseLookup:
+    """The dose statements of one set of statements, found per guideline on first use and kept.
+
+    ``rows_by_source`` gives the positions in ``chunks`` of each guideline's statements.
+    """
+
+    def __init__(self, chunks: Sequence[Chunk], rows_by_source: Mapping[str, Sequence[int]], settings: Settings) -> None:
+        self.chunks = chunks
+        self.settings = settings
+        self._rows_by_source = rows_by_source
+        self._dosed: dict[str, DosedRows] = {}  # per guideline: (row, drugs) of each statement stating an amount
+
+    def statements(self, query: Query, hits: list[Hit], similarity: Callable[[int], float]) -> list[Hit]:
+        """Up to ``max_quotes`` statements giving an asked drug's dose, not already in ``hits``, most similar first.
+
+        ``similarity(row)`` is the cosine of the question and the statement at ``row``.
+        """
+        if not (query.dose_intent and query.drugs) or not hits:
+            return []
+        seen = {hit.chunk.id for hit in hits}
+        ranked = [hit.chunk.source for hit in hits if hit.coverage > self.settings.min_coverage]
+        coverage = {hit.chunk.source: hit.coverage for hit in hits}
+        extra: list[Hit] = []
+        for source in list(dict.fromkeys(ranked))[:TOP_SOURCES]:
+            for row, drugs in self.dosed_rows(source):
+                chunk = self.chunks[row]
+                if chunk.id in seen or not any(same_drug(asked, found) for asked in query.drugs for found in drugs):
+                    continue
+                rank = len(hits) + len(extra) + 1
+                extra.append(Hit(chunk, 0.0, similarity(row), 0.0, rank, coverage.get(source, 1.0)))
+        return sorted(extra, key=lambda hit: -hit.dense)[: self.settings.max_quotes]
+
+    def dosed_rows(self, source: str) -> DosedRows:
+        """(row, drugs named) for each statement of a guideline that states an amount; cached per guideline."""
+        found = self._dosed.get(source)
+        if found is None:
+            found = []
+            for row in self._rows_by_source.get(source, ()):
+                drugs = dosed_drugs(self.chunks[row])
+                if drugs:
+                    found.append((int(row), drugs))
+            self._dosed[source] = found  # one assignment: a concurrent question at worst builds it twice
+        return found
 
 
 def dosed_drugs(chunk: Chunk) -> frozenset[str]:
@@ -54,16 +80,3 @@ def dosed_drugs(chunk: Chunk) -> frozenset[str]:
         return frozenset()
     named = find_drugs(f"{chunk.context or ''} {chunk.text}") or find_drugs(chunk.section or "")
     return frozenset(mention.key for mention in named)
-
-
-def dosed_rows(searcher: HybridSearcher, source: str) -> list[tuple[int, frozenset[str]]]:
-    """(row, drugs named) for each statement of a guideline that states an amount; cached per guideline."""
-    if source not in searcher.dosed_drugs:
-        found: list[tuple[int, frozenset[str]]] = []
-        for row in searcher.rows_of(source):
-            chunk = searcher.chunks[row]
-            drugs = dosed_drugs(chunk)
-            if drugs:
-                found.append((row, drugs))
-        searcher.dosed_drugs[source] = found
-    return searcher.dosed_drugs[source]

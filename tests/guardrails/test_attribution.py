@@ -17,7 +17,8 @@ from assistant.answer import Answer, FlagCode, GuardrailStatus, Quote
 from assistant.answer.select import quote_from_hit
 from assistant.guardrails import apply_guardrail
 from assistant.guardrails.doses import parse_doses
-from assistant.retrieval.searcher import Hit
+from assistant.retrieval.hit import Hit
+from assistant.retrieval.query import Query
 
 PNEUMONIA = """# Community-acquired pneumonia: antibiotic treatment
 
@@ -140,8 +141,8 @@ def with_library(assistant) -> Assistant:
     """The real chain over the bundled corpus, its guardrail given the library's statements."""
     statements = library_statements(assistant)
 
-    def guard(question: str, answer: Answer) -> Answer:
-        return apply_guardrail(question, answer, statements=statements)
+    def guard(query: Query, answer: Answer) -> Answer:
+        return apply_guardrail(query, answer, statements=statements)
 
     return Assistant(assistant.searcher, assistant.settings, guard=guard)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval.searcher import eponyms
+from assistant.retrieval.terms import eponyms
 
 
 @pytest.mark.parametrize(

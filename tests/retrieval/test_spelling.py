@@ -64,4 +64,4 @@ def test_a_lookup_scores_only_the_candidates_sharing_a_deleted_form() -> None:
 def test_the_searcher_corrects_a_misspelt_drug_through_the_speller(assistant) -> None:
     terms, _ = assistant.searcher.query_terms("What is the rituximb dose?")
     assert any(term.startswith("rituximab") for term in terms)
-    assert assistant.searcher._speller.correct("rituximb") == ["rituximab"]
+    assert assistant.searcher.analyzer.speller.correct("rituximb") == ["rituximab"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.guardrails.asked import Asked
 from assistant.guardrails.context import contexts_in
 from assistant.vocabulary.populations import named_populations, population_words
 
@@ -40,14 +41,14 @@ WORDS = [
 def test_the_answer_and_the_guardrail_give_a_group_one_name(word: str, group: str) -> None:
     question = f"What dose of methotrexate for psoriasis in {word}?"
     assert group in named_populations(question)
-    assert group in [context.name for context in contexts_in(question)]
+    assert group in [context.name for context in contexts_in(Asked.read(question))]
 
 
 @pytest.mark.parametrize(("group", "word"), [(g, w) for g, words in population_words().items() for w in words])
 def test_every_word_of_the_table_is_read_by_both(group: str, word: str) -> None:
     question = f"Is it safe with {word}?"
     assert group in named_populations(question)
-    assert group in [context.name for context in contexts_in(question)]
+    assert group in [context.name for context in contexts_in(Asked.read(question))]
 
 
 def test_old_names_are_gone() -> None:
@@ -58,4 +59,4 @@ def test_old_names_are_gone() -> None:
 def test_a_lay_phrase_names_no_group() -> None:
     question = "What dose of sertraline for the baby blues?"
     assert "newborns" not in named_populations(question)
-    assert not contexts_in(question)
+    assert not contexts_in(Asked.read(question))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.guardrails.asked import Asked
 from assistant.guardrails.context import contexts_in
 from assistant.guardrails.doses import parse_doses
 from assistant.guardrails.regimen import route_of
@@ -47,13 +48,13 @@ def test_the_grammar_reads_every_spelling(code: str, spelling: str) -> None:
 
 @pytest.mark.parametrize(("code", "spelling"), SPELLINGS)
 def test_the_context_check_reads_every_spelling(code: str, spelling: str) -> None:
-    names = [context.name for context in contexts_in(f"Can methotrexate be given {spelling} in psoriasis?")]
+    names = [context.name for context in contexts_in(Asked.read(f"Can methotrexate be given {spelling} in psoriasis?"))]
     assert BY_CODE[code].use in names
 
 
 @pytest.mark.parametrize("text", ["dose per 1.8 sq m of body surface", "BSA 1.8 sq. m"])
 def test_square_metres_are_no_route(text: str) -> None:
-    assert not any(context.route for context in contexts_in(text))
+    assert not any(context.route for context in contexts_in(Asked.read(text)))
 
 
 def test_immunoglobulin_names_are_drugs_not_routes() -> None:

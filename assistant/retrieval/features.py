@@ -24,9 +24,11 @@ from assistant.retrieval.query import Query
 from assistant.retrieval.terms import bm25_tokens
 from assistant.vocabulary.drugs import find_drugs, same_drug
 from assistant.vocabulary.intent import (
+    ABOUT_THE_DOCUMENT,
     ASKS_AGAINST,
     ASKS_CHOICE,
     ASKS_THRESHOLD,
+    GRADED,
     NEGATES,
     RECOMMENDS,
     STATES_THRESHOLD,
@@ -53,6 +55,8 @@ FEATURES: tuple[str, ...] = (
     "idf_title",
     "idf_lead_in",
     "idf_text_missing",
+    "idf_text_rarest",
+    "pairs_text",
     # the statement's shape
     "words_log",
     "fragment",
@@ -65,6 +69,10 @@ FEATURES: tuple[str, ...] = (
     "has_citation",
     "recommends",
     "negates",
+    "about_the_document",
+    "graded",
+    "section_position",
+    "section_size_log",
     # the question's shape
     "q_words_log",
     "q_dose",
@@ -106,6 +114,9 @@ class Statement:
     has_citation: bool
     recommends: bool
     negates: bool
+    about_document: bool
+    graded: bool
+    text_pairs: frozenset[tuple[str, str]]
     states_threshold: bool
     drugs: frozenset[str]
     dosed: frozenset[str]
@@ -124,6 +135,16 @@ class StatementTable:
         self._idf = {term: math.log(1 + (total - n + 0.5) / (n + 0.5)) for term, n in frequency.items()}
         self._unseen = math.log(1 + (total + 0.5) / 0.5)
         self._statements: dict[int, Statement] = {}
+        # Where a statement stands in its section: the first ones are often the recommendation itself.
+        self.section_position: list[int] = []
+        self.section_size: list[int] = []
+        sizes: Counter[tuple[str, str | None]] = Counter((chunk.source, chunk.section) for chunk in chunks)
+        seen: Counter[tuple[str, str | None]] = Counter()
+        for chunk in chunks:
+            key = (chunk.source, chunk.section)
+            self.section_position.append(seen[key])
+            self.section_size.append(sizes[key])
+            seen[key] += 1
 
     def idf(self, term: str) -> float:
         return self._idf.get(term, self._unseen)
@@ -133,6 +154,11 @@ class StatementTable:
         if found is None:
             found = self._statements[row] = _describe(self.chunks[row])
         return found
+
+
+def _pairs(tokens: Sequence[str]) -> frozenset[tuple[str, str]]:
+    """Adjacent term pairs, order-free: "dose reduction" and "reduce the dose" share one."""
+    return frozenset(tuple(sorted(pair)) for pair in zip(tokens, tokens[1:], strict=False))  # type: ignore[misc]
 
 
 def _describe(chunk: Chunk) -> Statement:
@@ -152,6 +178,9 @@ def _describe(chunk: Chunk) -> Statement:
         has_citation=bool(chunk.citations),
         recommends=bool(RECOMMENDS.search(text)),
         negates=bool(NEGATES.search(text)),
+        about_document=bool(ABOUT_THE_DOCUMENT.search(f"{lead} {text}")),
+        graded=bool(GRADED.search(text)),
+        text_pairs=_pairs(bm25_tokens(text)),
         states_threshold=bool(STATES_THRESHOLD.search(text)),
         drugs=drugs,
         dosed=dosed if has_amount else frozenset(),
@@ -184,6 +213,7 @@ def feature_matrix(query: Query, hits: Sequence[Hit], table: StatementTable) -> 
     if not hits:
         return np.zeros((0, len(FEATURES)), dtype=np.float32)
     terms = query_terms(query, table)
+    query_pairs = _pairs(bm25_tokens(query.normalized))
     rows = [table.rows.get(hit.chunk.id, -1) for hit in hits]
     statements = [table.statement(row) if row >= 0 else _describe(hit.chunk) for row, hit in zip(rows, hits, strict=True)]
     best_dense = max(hit.dense for hit in hits)
@@ -230,6 +260,8 @@ def feature_matrix(query: Query, hits: Sequence[Hit], table: StatementTable) -> 
             _share(terms.own, st.title_terms),
             _share(terms.own, st.lead_terms),
             1.0 - _share(terms.own, all_terms),
+            max((weight for term, weight in terms.own.items() if term in st.text_terms), default=0.0),
+            len(query_pairs & st.text_pairs) / max(len(query_pairs), 1),
             math.log1p(st.words),
             float(st.words <= 4 and not st.numbers and hit.chunk.kind != "table_row"),
             float(hit.chunk.text.rstrip().endswith(":")),
@@ -241,6 +273,10 @@ def feature_matrix(query: Query, hits: Sequence[Hit], table: StatementTable) -> 
             float(st.has_citation),
             float(st.recommends),
             float(st.negates),
+            float(st.about_document),
+            float(st.graded),
+            min(table.section_position[row], 20) if row >= 0 else 0.0,
+            math.log1p(table.section_size[row]) if row >= 0 else 0.0,
             math.log1p(q_words),
             float(asks_dose),
             float(bool(query.drugs)),

@@ -127,3 +127,17 @@ QUESTION_FORM = re.compile(
 def is_search_box(question: str) -> bool:
     """A few words typed into a search box ("amoxicillin sinusitis adults"), not a sentence."""
     return len(question.split()) <= 6 and "?" not in question and not QUESTION_FORM.search(question)
+# A statement about the document rather than the patient ("This recommendation is adapted from…", "The
+# panel reviewed…"): close to many questions in wording, it answers none of them.
+ABOUT_THE_DOCUMENT = re.compile(
+    r"\b(this (?:guideline|recommendation|document|section|summary|update)|the (?:panel|committee|working group|"
+    r"guideline development group|task force|authors?|workgroup)|adapted from|systematic reviews?|"
+    r"literature (?:search|review)|evidence (?:review|profile|tables?)|were (?:reviewed|searched))\b",
+    re.IGNORECASE,
+)
+# A graded recommendation ("(Grade B)", "Level of Evidence: C", "strong recommendation", "Class IIa").
+GRADED = re.compile(
+    r"\b(grade [a-d]\b|level of evidence|(?:strong|weak|conditional) recommendation|class (?:i{1,3}|iia|iib)\b|"
+    r"quality evidence)|\[[A-D]\]",
+    re.IGNORECASE,
+)

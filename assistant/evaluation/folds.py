@@ -216,7 +216,7 @@ def evaluate_folds(
     ``assistant_for_fold(fold, training_items)`` gives the assistant to evaluate fold ``fold``
     with, trained (if at all) on ``training_items`` only; a plain ``Assistant`` is used for
     every fold. ``groups`` is :func:`item_sources`' output (default: grouped by the evidence
-    source in the first fold's assistant's statements). Each fold's four files go to
+    source in the assistant's statements; required with a factory). Each fold's four files go to
     ``out_dir/fold-<i>/``; ``out_dir`` gets ``metrics.json`` (``folds.<i>.<metric>``,
     ``mean.<metric>``, ``std.<metric>``, ``total.<count>``) and ``report.md``. Folds with
     no held-out item are skipped. ``thresholds`` gate the means (counts: their totals).
@@ -232,7 +232,9 @@ def evaluate_folds(
     items = list(items)
     pick = _assistant_picker(assistant_for_fold)
     if groups is None:
-        groups = item_sources(items, None, pick(wanted[0], items).searcher.chunks)
+        if not hasattr(assistant_for_fold, "ask"):  # a factory would have to train before the folds exist
+            raise ValueError("with a per-fold factory pass groups=item_sources(items, meta, chunks)")
+        groups = item_sources(items, None, pick(wanted[0], []).searcher.chunks)
     folds = assign_folds(groups, n)
     styles = styles or {}
     out = Path(out_dir)
@@ -242,11 +244,13 @@ def evaluate_folds(
     grand = sum(len(held) for _, held in held_out.values())
     offset = 0
     per_fold: dict[int, Metrics] = {}
+    k_used = k
     for fold in wanted:
         train, held = held_out[fold]
         if not held:
             continue
         assistant = pick(fold, train)
+        k_used = k if k is not None else assistant.settings.k
         results: list[ItemResult] = []
 
         def step(done: int, total: int, base: int = offset, size: int = len(held)) -> None:
@@ -275,7 +279,7 @@ def evaluate_folds(
             for fold in wanted
         },
         "gold_items": len(items),
-        "k": k,
+        "k": k_used,
         "baselines": baselines,
         "created_at": datetime.now().isoformat(timespec="seconds"),
     }
@@ -400,7 +404,7 @@ def render_folds_report(
     scored = config["scored_folds"]
     skipped = [int(fold) for fold, count in config["items_per_fold"].items() if not count]
     sizes = ", ".join(
-        f"fold {fold}: {config['items_per_fold'][str(fold)]} questions, {config['guidelines_per_fold'][str(fold)]} guidelines"
+        f"fold {fold}: {config['items_per_fold'][str(fold)]} questions, {config['guidelines_per_fold'][str(fold)]} guideline(s)"
         for fold in sorted(int(f) for f in config["items_per_fold"])
     )
     parts = [

@@ -377,7 +377,7 @@ def mean_std(summary: dict[str, Any], key: str, spec: str = "{:.3f}") -> str:
         return NA
     measured = sum(metrics.get(key) is not None for metrics in summary["folds"].values())
     if key in COUNT_METRICS:
-        text = f"{value:.2g} ± {spread:.2g}"
+        text = f"{value:.1f} ± {spread:.1f}"
     else:
         text = f"{spec.format(value)} ± {spec.format(spread)}" if measured > 1 else f"{spec.format(value)} (1 fold)"
     total = summary["total"].get(key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -26,22 +26,9 @@ from assistant.cli.common import (
     settings_for,
 )
 from assistant.errors import AssistantError
-from assistant.evaluation.folds import (
-    DEFAULT_FOLDS,
-    assign_folds,
-    concat_gold,
-    default_meta_path,
-    evaluate_folds,
-    fold_table,
-    gated_metrics,
-    group_table,
-    item_sources,
-    item_styles,
-    load_meta,
-)
-from assistant.evaluation.metrics import Metrics, format_metric
-from assistant.evaluation.runner import evaluate
-from assistant.evaluation.thresholds import check_thresholds, gate_summary
+
+if TYPE_CHECKING:
+    from assistant.evaluation.metrics import Metrics
 
 
 @app.command("eval")
@@ -92,9 +79,20 @@ def eval_command(
     fold's figures and the mean ± standard deviation, and the thresholds gate the means.
     Exits 1 when a metric is outside the bounds in the thresholds file, so CI can gate on it.
     """
+    from assistant.evaluation.folds import (
+        DEFAULT_FOLDS,
+        assign_folds,
+        concat_gold,
+        default_meta_path,
+        evaluate_folds,
+        gated_metrics,
+        item_sources,
+        item_styles,
+        load_meta,
+    )
     from assistant.evaluation.gold import load_gold, split_gold
-    from assistant.evaluation.runner import default_out_dir
-    from assistant.evaluation.thresholds import DEFAULT_THRESHOLDS, load_thresholds
+    from assistant.evaluation.runner import default_out_dir, evaluate
+    from assistant.evaluation.thresholds import DEFAULT_THRESHOLDS, check_thresholds, gate_summary, load_thresholds
     from assistant.settings import PROJECT_ROOT
 
     gold_files = list(gold or [PROJECT_ROOT / "evals" / "gold.jsonl"])
@@ -164,6 +162,7 @@ def eval_command(
 
 
 def _print_run(metrics: Metrics, k: int) -> None:
+    from assistant.evaluation.metrics import format_metric
     from assistant.evaluation.report import SYSTEM_COLUMNS, system_rows, system_table
 
     if out.is_terminal:
@@ -187,6 +186,8 @@ def _print_run(metrics: Metrics, k: int) -> None:
 
 def _print_folds(record: dict[str, Any]) -> None:
     """Each fold's main figures and the mean ± std; style and tag tables when the gold set has them."""
+    from assistant.evaluation.folds import fold_table, group_table
+
     tables = [fold_table(record)] + [group_table(record, kind) for kind in ("style", "tag")]
     print("\n\n".join(table for table in tables if table))
 

@@ -47,18 +47,17 @@ eval: $(STAMP)
 	$(BIN)/guideline-assistant eval --baselines
 
 ## library-eval: build an index of a real guideline library (default ../shared/library, internal evaluation
-## only, never committed) into .library-index/ and score its development gold set (both halves reported)
+## only, never committed) into .library-index/ and score both development gold sets together,
+## document-disjoint: 5 folds by guideline, each fold scored, the means gated
 LIBRARY ?= ../shared/library
 LIBRARY_INDEX ?= .library-index
 library-eval: $(STAMP)
 	@test -d "$(LIBRARY)/corpus" || { echo "skipping the library evaluation: $(LIBRARY)/corpus not found"; exit 0; }; \
 	set -e; \
 	$(BIN)/guideline-assistant index build --corpus "$(LIBRARY)/corpus" --index "$(LIBRARY_INDEX)"; \
-	for part in tune check; do \
-	  $(BIN)/guideline-assistant eval --gold "$(LIBRARY)/gold_dev.jsonl" --corpus "$(LIBRARY)/corpus" \
-	    --index "$(LIBRARY_INDEX)" --baselines --split $$part --thresholds evals/library-thresholds.toml \
-	    --out "evals/runs/library-$$part"; \
-	done
+	$(BIN)/guideline-assistant eval --gold "$(LIBRARY)/gold_dev.jsonl" --gold "$(LIBRARY)/gold_dev2.jsonl" \
+	  --corpus "$(LIBRARY)/corpus" --index "$(LIBRARY_INDEX)" --folds 5 \
+	  --thresholds evals/library-thresholds.toml --out evals/runs/library-folds
 
 bench: $(STAMP)
 	$(BIN)/guideline-assistant bench

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -27,11 +27,17 @@ from assistant.cli.common import (
 )
 from assistant.errors import AssistantError
 
+if TYPE_CHECKING:
+    from assistant.evaluation.metrics import Metrics
+
 
 @app.command("eval")
 def eval_command(
     gold: Annotated[
-        Path | None, typer.Option("--gold", help="Gold questions, JSON Lines (default: evals/gold.jsonl).")
+        list[Path] | None,
+        typer.Option(
+            "--gold", help="Gold questions, JSON Lines (default: evals/gold.jsonl); repeat to score several together."
+        ),
     ] = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
@@ -48,23 +54,63 @@ def eval_command(
     split: Annotated[
         str, typer.Option("--split", help="all, or a fixed half of the gold set: tune (to adjust on) or check.")
     ] = "all",
+    folds: Annotated[
+        int | None,
+        typer.Option(
+            "--folds", help="Document-disjoint cross-validation: N folds by guideline, each scored, mean ± std gated."
+        ),
+    ] = None,
+    fold: Annotated[
+        int | None, typer.Option("--fold", help="Score only fold I (0-based) of the --folds split (default 5 folds).")
+    ] = None,
+    meta: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--meta",
+            help="Meta file naming each item's source guideline (default: <gold>_meta.json beside each gold file; "
+            "without one, items are grouped by the source of their evidence).",
+        ),
+    ] = None,
 ) -> None:
     """Score the assistant on a gold set; write answers.jsonl, metrics.json, report.md, report.png.
 
+    With --folds N the questions are split into N folds by guideline (never by question) and every
+    fold is scored on its own (fold-<i>/ in the output folder); metrics.json and report.md give each
+    fold's figures and the mean ± standard deviation, and the thresholds gate the means.
     Exits 1 when a metric is outside the bounds in the thresholds file, so CI can gate on it.
     """
+    from assistant.evaluation.folds import (
+        DEFAULT_FOLDS,
+        assign_folds,
+        concat_gold,
+        default_meta_path,
+        evaluate_folds,
+        gated_metrics,
+        item_sources,
+        item_styles,
+        load_meta,
+    )
     from assistant.evaluation.gold import load_gold, split_gold
-    from assistant.evaluation.metrics import format_metric
-    from assistant.evaluation.report import SYSTEM_COLUMNS, system_rows, system_table
     from assistant.evaluation.runner import default_out_dir, evaluate
     from assistant.evaluation.thresholds import DEFAULT_THRESHOLDS, check_thresholds, gate_summary, load_thresholds
     from assistant.settings import PROJECT_ROOT
 
+    gold_files = list(gold or [PROJECT_ROOT / "evals" / "gold.jsonl"])
+    cross = folds is not None or fold is not None
+    n = DEFAULT_FOLDS if folds is None else folds
     try:
-        items = split_gold(load_gold(gold or PROJECT_ROOT / "evals" / "gold.jsonl"), split)
+        if cross and split != "all":
+            raise ValueError("--split and --folds/--fold are two ways to hold questions out; use one")
+        if cross and n < 2:
+            raise ValueError(f"--folds must be at least 2, got {n}")
+        if fold is not None and not 0 <= fold < n:
+            raise ValueError(f"--fold must be between 0 and {n - 1} (with --folds {n}), got {fold}")
+        items = split_gold(concat_gold((path, load_gold(path)) for path in gold_files), split)
+        meta_files = list(meta) if meta else [p for p in map(default_meta_path, gold_files) if p is not None]
+        item_meta = {key: value for path in meta_files for key, value in load_meta(path).items()}
         gates = load_thresholds(thresholds or DEFAULT_THRESHOLDS)
     except ValueError as exc:
-        err.print(f"[red]Error:[/red] {escape(str(exc))}")
+        err.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
     if not items:
         err.print("[red]Error:[/red] the gold file holds no questions.")
@@ -72,20 +118,63 @@ def eval_command(
     target = out_dir or default_out_dir()
     try:
         assistant = load_assistant(settings_for(corpus, index))
-        with progress_bar("Evaluating") as progress:
-            metrics = evaluate(assistant, items, target, k=k, baselines=baselines, thresholds=gates, progress=progress)
+        if cross:
+            groups = item_sources(items, item_meta, assistant.searcher.chunks)
+            if fold is not None and not any(f == fold for f in assign_folds(groups, n).values()):
+                err.print(f"[red]Error:[/red] fold {fold} of {n} holds no questions of this gold set.")
+                raise typer.Exit(EXIT_INPUT)
+            with progress_bar("Evaluating folds") as progress:
+                record = evaluate_folds(
+                    assistant,
+                    items,
+                    n,
+                    target,
+                    groups=groups,
+                    styles=item_styles(items, item_meta),
+                    only=None if fold is None else [fold],
+                    k=k,
+                    baselines=baselines,
+                    thresholds=gates,
+                    progress=progress,
+                )
+        else:
+            with progress_bar("Evaluating") as progress:
+                metrics = evaluate(
+                    assistant, items, target, k=k, baselines=baselines, thresholds=gates, progress=progress
+                )
     except AssistantError as exc:
         raise fail(exc) from None
+    if cross:
+        _print_folds(record)
+        gated = gated_metrics(record)
+        written = "metrics.json and report.md (each fold's four files in fold-<i>/)"
+    else:
+        _print_run(metrics, k or assistant.settings.k)
+        gated = metrics
+        written = "answers.jsonl, metrics.json, report.md and report.png"
+    failures = check_thresholds(gated, gates)
+    err.print(f"Wrote {written} to {target}", soft_wrap=True)
+    if failures:
+        for line in failures:
+            err.print(f"[red]FAIL[/red] {escape(line)}")
+        raise typer.Exit(EXIT_FAILURE)
+    err.print(f"[green]{escape(gate_summary(gated, gates))}[/green]")
+
+
+def _print_run(metrics: Metrics, k: int) -> None:
+    from assistant.evaluation.metrics import format_metric
+    from assistant.evaluation.report import SYSTEM_COLUMNS, system_rows, system_table
+
     if out.is_terminal:
         systems = Table(title="Retrieval: assistant vs baselines", title_justify="left")
         systems.add_column("System")
         for _, title in SYSTEM_COLUMNS:
             systems.add_column(title, justify="right")
-        for label, cells in system_rows(metrics, k=k or assistant.settings.k):
+        for label, cells in system_rows(metrics, k=k):
             systems.add_row(escape(label), *cells)
         out.print(systems)
     else:  # a pipe or CI log: the Markdown table, unwrapped
-        print(system_table(metrics, k=k or assistant.settings.k))
+        print(system_table(metrics, k=k))
     table = Table(title="Assistant answers", title_justify="left")
     table.add_column("Metric")
     table.add_column("Value", justify="right")
@@ -93,13 +182,14 @@ def eval_command(
         if not name.startswith(("baseline.", "retrieval.")):
             table.add_row(name, format_metric(value))
     out.print(table)
-    failures = check_thresholds(metrics, gates)
-    err.print(f"Wrote answers.jsonl, metrics.json, report.md and report.png to {target}")
-    if failures:
-        for line in failures:
-            err.print(f"[red]FAIL[/red] {escape(line)}")
-        raise typer.Exit(EXIT_FAILURE)
-    err.print(f"[green]{escape(gate_summary(metrics, gates))}[/green]")
+
+
+def _print_folds(record: dict[str, Any]) -> None:
+    """Each fold's main figures and the mean ± std; style and tag tables when the gold set has them."""
+    from assistant.evaluation.folds import fold_table, group_table
+
+    tables = [fold_table(record)] + [group_table(record, kind) for kind in ("style", "tag")]
+    print("\n\n".join(table for table in tables if table))
 
 
 @app.command("eval-conversations")

@@ -82,10 +82,12 @@ def evaluate(
     baselines: bool = False,
     thresholds: Thresholds | None = None,
     progress: Callable[[int, int], None] | None = None,
+    results_out: list[ItemResult] | None = None,
 ) -> Metrics:
     """Ask every gold question, score the answers (and the baselines), write the four files to ``out_dir``.
 
     A metric the gold set gives nothing to measure on is None (n/a), never a made-up 0 or 1.
+    ``results_out``, when given, receives every item's result (answer, passages, failures).
     """
     items = load_gold(gold) if isinstance(gold, (str, Path)) else list(gold)
     k = assistant.settings.k if k is None else k
@@ -188,6 +190,8 @@ def evaluate(
 
     for result in results:
         result.failures = item_failures(result, relevant, unsupported, forbidden, read_source)
+    if results_out is not None:
+        results_out.extend(results)
 
     metrics = {name: None if value is None else round(value, 6) for name, value in metrics.items()}
     failures = check_thresholds(metrics, thresholds) if thresholds is not None else []

@@ -48,7 +48,7 @@ eval: $(STAMP)
 
 ## library-eval: build an index of a real guideline library (default ../shared/library, internal evaluation
 ## only, never committed) into .library-index/ and score both development gold sets together,
-## document-disjoint: 5 folds by guideline, each fold scored, the means gated
+## document-disjoint: 5 folds by guideline, each fold answered with a ranker trained on the other folds, the means gated
 LIBRARY ?= ../shared/library
 LIBRARY_INDEX ?= .library-index
 library-eval: $(STAMP)
@@ -56,7 +56,7 @@ library-eval: $(STAMP)
 	set -e; \
 	$(BIN)/guideline-assistant index build --corpus "$(LIBRARY)/corpus" --index "$(LIBRARY_INDEX)"; \
 	$(BIN)/guideline-assistant eval --gold "$(LIBRARY)/gold_dev.jsonl" --gold "$(LIBRARY)/gold_dev2.jsonl" \
-	  --corpus "$(LIBRARY)/corpus" --index "$(LIBRARY_INDEX)" --folds 5 \
+	  --corpus "$(LIBRARY)/corpus" --index "$(LIBRARY_INDEX)" --folds 5 --train-ranker \
 	  --thresholds evals/library-thresholds.toml --out evals/runs/library-folds
 
 bench: $(STAMP)

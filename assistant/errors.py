@@ -50,3 +50,7 @@ class IndexBusy(AssistantError):
 
 class IndexFolderError(AssistantError):
     """The index folder cannot be used: a link, a file, someone else's folder, or not writable. Nothing was touched."""
+
+
+class RankerTrainingError(InputError):
+    """A gold set that cannot train a ranker (too few questions whose evidence is among the candidates)."""

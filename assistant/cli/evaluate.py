@@ -63,6 +63,14 @@ def eval_command(
     fold: Annotated[
         int | None, typer.Option("--fold", help="Score only fold I (0-based) of the --folds split (default 5 folds).")
     ] = None,
+    train_ranker: Annotated[
+        bool,
+        typer.Option(
+            "--train-ranker",
+            help="With --folds: answer each fold with a ranker trained on the other folds' questions only "
+            "(the honest figure for a ranker trained on this gold set).",
+        ),
+    ] = False,
     meta: Annotated[
         list[Path] | None,
         typer.Option(
@@ -101,6 +109,8 @@ def eval_command(
     try:
         if cross and split != "all":
             raise ValueError("--split and --folds/--fold are two ways to hold questions out; use one")
+        if train_ranker and not cross:
+            raise ValueError("--train-ranker needs --folds or --fold: a ranker is trained on the other folds")
         if cross and n < 2:
             raise ValueError(f"--folds must be at least 2, got {n}")
         if fold is not None and not 0 <= fold < n:
@@ -123,9 +133,14 @@ def eval_command(
             if fold is not None and not any(f == fold for f in assign_folds(groups, n).values()):
                 err.print(f"[red]Error:[/red] fold {fold} of {n} holds no questions of this gold set.")
                 raise typer.Exit(EXIT_INPUT)
+            answering: Any = assistant
+            if train_ranker:
+                from assistant.evaluation.train_ranker import fold_trainer
+
+                answering = fold_trainer(assistant, items)
             with progress_bar("Evaluating folds") as progress:
                 record = evaluate_folds(
-                    assistant,
+                    answering,
                     items,
                     n,
                     target,

@@ -42,7 +42,7 @@ def train_ranker_command(
         data = collect(assistant.searcher, items)
         booster = fit(data)
     except ValueError as exc:
-        err.print(f"[red]Error:[/red] cannot train a ranker: {escape(str(exc))}", soft_wrap=True)
+        err.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
     except AssistantError as exc:
         raise fail(exc) from None

@@ -8,17 +8,21 @@ deterministic (one thread, fixed seed), so the same library and gold give the sa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from assistant.errors import RankerTrainingError
 from assistant.evaluation.gold import GoldItem
 from assistant.evaluation.metrics import contains_evidence
 from assistant.retrieval.features import FEATURES, StatementTable, feature_matrix
 from assistant.retrieval.ranker import candidates
 from assistant.retrieval.searcher import HybridSearcher
+
+if TYPE_CHECKING:
+    from assistant.assistant import Assistant
 
 # Chosen on training folds only (evals/ranker-ablation.md says how): small trees, many rounds at a
 # low rate, and leaves that need at least 20 candidates, so no single question can shape the model.
@@ -92,8 +96,8 @@ def fit(data: TrainingSet, rounds: int = ROUNDS, params: dict[str, Any] | None =
 
     keep = data.learnable
     if len(keep) < 5:
-        raise ValueError(
-            f"only {len(keep)} gold questions have a relevant statement among the candidates; "
+        raise RankerTrainingError(
+            f"cannot train a ranker: only {len(keep)} gold questions have a relevant statement among the candidates; "
             "a ranker needs at least 5 (check that the evidence strings occur in this library)"
         )
     cols = list(range(len(FEATURES))) if columns is None else list(columns)
@@ -108,3 +112,27 @@ def fit(data: TrainingSet, rounds: int = ROUNDS, params: dict[str, Any] | None =
 def model_text(booster: Any) -> str:
     """LightGBM's own text format (readable, no pickle), as the ranker loads it."""
     return str(booster.model_to_string())
+
+
+def fold_trainer(assistant: Assistant, items: Sequence[GoldItem]) -> Callable[[int, list[GoldItem]], Assistant]:
+    """For ``evaluate_folds``: each fold answered with a ranker trained on that fold's training questions only.
+
+    Candidates and features do not depend on any model, so they are collected once for all
+    questions; each fold fits on its training questions' rows alone.
+    """
+    from assistant.retrieval.ranker import Ranker, RankerModel
+
+    data = collect(assistant.searcher, items)
+
+    def for_fold(fold: int, training: list[GoldItem]) -> Assistant:
+        wanted = {item.id for item in training}
+        rows = [i for i, qid in enumerate(data.ids) if qid in wanted]
+        try:
+            booster = fit(data.subset(rows))
+        except RankerTrainingError as exc:
+            raise RankerTrainingError(f"fold {fold}: {exc}") from None
+        model = RankerModel(booster, f"trained on the folds other than {fold}")
+        assistant.use_ranker(Ranker(assistant.searcher.chunks, model))
+        return assistant
+
+    return for_fold

@@ -4,7 +4,6 @@ the next load uses, and a damaged or foreign model falls back to the shipped one
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,53 +12,10 @@ from typer.testing import CliRunner
 from assistant.retrieval.features import FEATURES, StatementTable, feature_matrix
 from assistant.retrieval.ranker import Ranker, load_model, parse_model, shipped_model_text
 
-GUIDELINES = {
-    "otitis.md": (
-        "# Acute Otitis Media in Children\n\n## Treatment\n\n"
-        "Amoxicillin is the first-line antibiotic for acute otitis media. [1]\n\n"
-        "The recommended amoxicillin dose is 80 mg/kg/day divided into two doses for 10 days. [2]\n\n"
-        "Watchful waiting without antibiotics is an option for children over 2 years with mild symptoms. [3]\n\n"
-        "## Prevention\n\nPneumococcal vaccination reduces the risk of recurrent ear infections. [4]\n\n"
-        "Exposure to tobacco smoke should be avoided. [5]\n"
-    ),
-    "sinusitis.md": (
-        "# Acute Bacterial Sinusitis in Adults\n\n## Treatment\n\n"
-        "Amoxicillin-clavulanate is recommended as empiric therapy for acute bacterial sinusitis. [1]\n\n"
-        "Treat for 5 to 7 days in adults with uncomplicated disease. [2]\n\n"
-        "Intranasal saline irrigation may relieve symptoms. [3]\n\n"
-        "## Imaging\n\nImaging is not recommended for uncomplicated acute sinusitis. [4]\n"
-    ),
-}
-GOLD = [
-    ("q1", "What dose of amoxicillin for an ear infection in a child?", "80 mg/kg/day"),
-    ("q2", "first-line antibiotic for otitis media", "first-line antibiotic for acute otitis media"),
-    ("q3", "Can we wait before giving antibiotics for an ear infection?", "Watchful waiting"),
-    ("q4", "how to prevent recurrent ear infections", "Pneumococcal vaccination"),
-    ("q5", "Should children avoid smoke?", "tobacco smoke should be avoided"),
-    ("q6", "How long to treat sinusitis in adults?", "5 to 7 days"),
-    ("q7", "Which antibiotic for bacterial sinusitis?", "Amoxicillin-clavulanate is recommended"),
-    ("q8", "does salt water rinse help sinus symptoms", "saline irrigation"),
-    ("q9", "Is a CT scan needed for sinusitis?", "Imaging is not recommended"),
-    ("q10", "amoxicillin duration for otitis", "for 10 days"),
-]
-
-
-def _write_gold(path: Path) -> Path:
-    lines = [
-        json.dumps({"id": qid, "question": question, "facts": [], "evidence": [evidence], "tags": []})
-        for qid, question, evidence in GOLD
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
 
 @pytest.fixture
-def small_library(make_corpus):
-    from assistant import Assistant
-
-    settings = make_corpus(GUIDELINES)
-    Assistant.build(settings)
-    return settings
+def small_library(two_guideline_library):
+    return two_guideline_library[0]
 
 
 def test_the_shipped_model_reads_exactly_the_features_computed():
@@ -113,11 +69,11 @@ def test_features_read_general_properties(small_library, question, statement, fe
     assert matrix[0, FEATURES.index(feature)] == pytest.approx(expected)
 
 
-def test_train_ranker_stores_a_model_the_next_load_uses(small_library, tmp_path):
+def test_train_ranker_stores_a_model_the_next_load_uses(small_library, two_guideline_library):
     from assistant import Assistant
     from assistant.cli import app
 
-    gold = _write_gold(tmp_path / "gold.jsonl")
+    gold = two_guideline_library[1]
     before = Assistant.load(settings=small_library)
     assert before.ranker.origin == "shipped"
     args = ["train-ranker", "--gold", str(gold), "--corpus", str(small_library.corpus_dir), "--index", str(small_library.index_dir)]

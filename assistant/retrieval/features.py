@@ -128,13 +128,17 @@ class StatementTable:
     def __init__(self, chunks: Sequence[Chunk]) -> None:
         self.chunks = chunks
         self.rows = {chunk.id: row for row, chunk in enumerate(chunks)}
+        self._text_terms = [bm25_tokens(chunk.text) for chunk in chunks]
         frequency: Counter[str] = Counter()
-        for chunk in chunks:
-            frequency.update(set(bm25_tokens(chunk.text)))
+        for terms in self._text_terms:
+            frequency.update(set(terms))
         total = max(len(chunks), 1)
         self._idf = {term: math.log(1 + (total - n + 0.5) / (n + 0.5)) for term, n in frequency.items()}
         self._unseen = math.log(1 + (total + 0.5) / 0.5)
         self._statements: dict[int, Statement] = {}
+        # Headings, titles and lead-ins are shared by many statements: read each once.
+        self._terms: dict[str, frozenset[str]] = {}
+        self._drugs: dict[str, frozenset[str]] = {}
         # Where a statement stands in its section: the first ones are often the recommendation itself.
         self.section_position: list[int] = []
         self.section_size: list[int] = []
@@ -152,39 +156,53 @@ class StatementTable:
     def statement(self, row: int) -> Statement:
         found = self._statements.get(row)
         if found is None:
-            found = self._statements[row] = _describe(self.chunks[row])
+            found = self._statements[row] = self._describe(self.chunks[row], self._text_terms[row])
         return found
+
+    def describe(self, chunk: Chunk) -> Statement:
+        """A statement not in the index (a test's, a caller's own)."""
+        return self._describe(chunk, bm25_tokens(chunk.text))
+
+    def _terms_of(self, text: str) -> frozenset[str]:
+        if text not in self._terms:
+            self._terms[text] = frozenset(bm25_tokens(text))
+        return self._terms[text]
+
+    def _drugs_of(self, text: str) -> frozenset[str]:
+        if text not in self._drugs:
+            self._drugs[text] = frozenset(m.key for m in find_drugs(text)) if text else frozenset()
+        return self._drugs[text]
+
+    def _describe(self, chunk: Chunk, text_terms: list[str]) -> Statement:
+        text = chunk.text
+        lead = chunk.context or ""
+        has_amount = bool(AMOUNT.search(text))
+        drugs = frozenset(m.key for m in find_drugs(text)) | self._drugs_of(lead)
+        # A drugless dose line under a drug's heading is that drug's (as the dose lookup reads it).
+        dosed = (drugs or self._drugs_of(chunk.section or "")) if has_amount else frozenset()
+        return Statement(
+            text_terms=frozenset(text_terms),
+            section_terms=self._terms_of(chunk.section or ""),
+            title_terms=self._terms_of(chunk.title or ""),
+            lead_terms=self._terms_of(lead),
+            words=len(text.split()),
+            numbers=len(_NUMBER.findall(text)),
+            has_amount=has_amount,
+            has_citation=bool(chunk.citations),
+            recommends=bool(RECOMMENDS.search(text)),
+            negates=bool(NEGATES.search(text)),
+            about_document=bool(ABOUT_THE_DOCUMENT.search(f"{lead} {text}")),
+            graded=bool(GRADED.search(text)),
+            text_pairs=_pairs(text_terms),
+            states_threshold=bool(STATES_THRESHOLD.search(text)),
+            drugs=drugs,
+            dosed=dosed,
+        )
 
 
 def _pairs(tokens: Sequence[str]) -> frozenset[tuple[str, str]]:
     """Adjacent term pairs, order-free: "dose reduction" and "reduce the dose" share one."""
     return frozenset(tuple(sorted(pair)) for pair in zip(tokens, tokens[1:], strict=False))  # type: ignore[misc]
-
-
-def _describe(chunk: Chunk) -> Statement:
-    text = chunk.text
-    lead = chunk.context or ""
-    has_amount = bool(AMOUNT.search(text))
-    drugs = frozenset(m.key for m in find_drugs(f"{lead} {text}"))
-    dosed = drugs or frozenset(m.key for m in find_drugs(chunk.section or ""))
-    return Statement(
-        text_terms=frozenset(bm25_tokens(text)),
-        section_terms=frozenset(bm25_tokens(chunk.section or "")),
-        title_terms=frozenset(bm25_tokens(chunk.title or "")),
-        lead_terms=frozenset(bm25_tokens(lead)),
-        words=len(text.split()),
-        numbers=len(_NUMBER.findall(text)),
-        has_amount=has_amount,
-        has_citation=bool(chunk.citations),
-        recommends=bool(RECOMMENDS.search(text)),
-        negates=bool(NEGATES.search(text)),
-        about_document=bool(ABOUT_THE_DOCUMENT.search(f"{lead} {text}")),
-        graded=bool(GRADED.search(text)),
-        text_pairs=_pairs(bm25_tokens(text)),
-        states_threshold=bool(STATES_THRESHOLD.search(text)),
-        drugs=drugs,
-        dosed=dosed if has_amount else frozenset(),
-    )
 
 
 @dataclass(frozen=True)
@@ -215,7 +233,7 @@ def feature_matrix(query: Query, hits: Sequence[Hit], table: StatementTable) -> 
     terms = query_terms(query, table)
     query_pairs = _pairs(bm25_tokens(query.normalized))
     rows = [table.rows.get(hit.chunk.id, -1) for hit in hits]
-    statements = [table.statement(row) if row >= 0 else _describe(hit.chunk) for row, hit in zip(rows, hits, strict=True)]
+    statements = [table.statement(row) if row >= 0 else table.describe(hit.chunk) for row, hit in zip(rows, hits, strict=True)]
     best_dense = max(hit.dense for hit in hits)
     top_bm25 = max((hit.bm25 for hit in hits), default=0.0) or 1.0
     dense_order = {id(hit): rank for rank, hit in enumerate(sorted(hits, key=lambda h: -h.dense))}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.answer.labels import shown_section
 from assistant.answer.schema import Flag, FlagCode, Quote, Severity
 from assistant.guardrails.asked import Asked
 from assistant.guardrails.checks import Outcome, QuotedDose, dose_is_for, source_label
@@ -187,8 +188,9 @@ def _distinct(group: list[QuotedDose]) -> list[QuotedDose]:
 def _where(quote: Quote) -> str:
     """ "Sinusitis guideline, Treatment, p. 3": guideline title (or file), section and page."""
     parts = [quote.title or quote.source]
-    if quote.section:
-        parts.append(quote.section)
+    section = shown_section(quote.section)  # a heading that states an amount is no label of ours
+    if section:
+        parts.append(section)
     if quote.page:
         parts.append(f"p. {quote.page_label or quote.page}")
     return ", ".join(parts)

@@ -38,7 +38,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check assistant ui evals tests
-	$(BIN)/mypy assistant
+	$(BIN)/mypy assistant ui evals
 
 index: $(STAMP)
 	$(BIN)/guideline-assistant index build

@@ -96,6 +96,7 @@ def build_chain(
     ``ranker`` orders the searcher's candidates (default: the one stored with the index, else the shipped one).
     """
     ranker = ranker or Ranker.load(searcher.chunks, settings.index_dir)
+    unranked = Ranker.unranked(ranker)
     def prepare(payload: Any) -> Turn:
         data = payload if isinstance(payload, dict) else {"question": payload}
         question = clean_question(data.get("question"), settings.max_question_chars)
@@ -117,7 +118,11 @@ def build_chain(
             query = searcher.analyze(turn.asked_as)
         turn.query = searcher.restrict(query, turn.documents)
         k = settings.k if turn.k is None else turn.k
-        turn.hits = ranked_search(searcher, ranker, turn.query, k, settings.rank_depth, turn.timings)
+        # A follow-up rewritten as "<previous question>: and after the birth?" is a question shape the
+        # ranker never saw in training (the earlier question's words dominate it): the searcher's order
+        # and similarity selection answer it, as before the ranker.
+        order = unranked if turn.asked_as else ranker
+        turn.hits = ranked_search(searcher, order, turn.query, k, settings.rank_depth, turn.timings)
         return turn
 
     def select(turn: Turn) -> Turn:

@@ -41,7 +41,7 @@ class Settings(BaseModel):
         "similar enough (select_margin), with the ranker's best first.",
     )
     rank_margin: float = Field(
-        default=1.0,
+        default=2.5,
         description="A statement is quoted only if its learned-ranker score is within this margin of the best one.",
     )
     rank_depth: int = Field(default=50, description="Fused candidates the learned ranker orders before the best k are kept.")

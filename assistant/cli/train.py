@@ -60,7 +60,7 @@ def train_ranker_command(
         escape(
             f"Trained on {len(data.learnable)} of {len(items)} gold questions (those with the answering statement "
             f"among the top {assistant.settings.rank_depth} candidates); stored in {target}. "
-            "The next load of this index uses it."
+            + ("Every index without a ranker of its own uses it." if ship else "The next load of this index uses it.")
         ),
         soft_wrap=True,
     )

@@ -16,7 +16,6 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -54,16 +53,6 @@ from assistant.settings import Settings
 PLACEHOLDERS = frozenset({"README.md", ".gitkeep", MARKER_FILE})
 # What a user made for this library and stored with its index survives a rebuild.
 CARRIED_OVER = PLACEHOLDERS | {CALIBRATION_FILE, RANKER_FILE}
-
-
-@dataclass
-class BuildStats:
-    """What one build did (``index build`` prints it; the benchmark reads it)."""
-
-    parsed_files: int
-    reused_files: int
-    embedded: int
-    reused: int
 
 
 def _holds_cwd_or_corpus(index_dir: Path, corpus_dir: Path | None) -> bool:

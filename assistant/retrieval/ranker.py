@@ -106,6 +106,13 @@ class Ranker:
         model, notes = load_model(index_dir)
         return cls(chunks, model, notes)
 
+    @classmethod
+    def unranked(cls, other: Ranker) -> Ranker:
+        """The searcher's order over the same statements (shares ``other``'s statement table)."""
+        plain = cls.__new__(cls)
+        plain.table, plain.model, plain.notes = other.table, None, []
+        return plain
+
     @property
     def origin(self) -> str:
         return self.model.origin if self.model is not None else "none"

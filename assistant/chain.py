@@ -96,7 +96,7 @@ def build_chain(
     ``ranker`` orders the searcher's candidates (default: the one stored with the index, else the shipped one).
     """
     ranker = ranker or Ranker.load(searcher.chunks, settings.index_dir)
-    unranked = Ranker.unranked(ranker)
+    unranked = ranker.unranked()
     def prepare(payload: Any) -> Turn:
         data = payload if isinstance(payload, dict) else {"question": payload}
         question = clean_question(data.get("question"), settings.max_question_chars)

@@ -94,8 +94,14 @@ def load_model(index_dir: Path | None) -> tuple[RankerModel | None, list[str]]:
 class Ranker:
     """Reorders candidates; ``model=None`` keeps the searcher's order (scores are then the fused ones)."""
 
-    def __init__(self, chunks: Sequence[Chunk], model: RankerModel | None, notes: Sequence[str] = ()) -> None:
-        self.table = StatementTable(chunks)
+    def __init__(
+        self,
+        chunks: Sequence[Chunk],
+        model: RankerModel | None,
+        notes: Sequence[str] = (),
+        table: StatementTable | None = None,
+    ) -> None:
+        self.table = table if table is not None else StatementTable(chunks)
         self.model = model
         self.notes = list(notes)
         for note in self.notes:
@@ -106,12 +112,9 @@ class Ranker:
         model, notes = load_model(index_dir)
         return cls(chunks, model, notes)
 
-    @classmethod
-    def unranked(cls, other: Ranker) -> Ranker:
-        """The searcher's order over the same statements (shares ``other``'s statement table)."""
-        plain = cls.__new__(cls)
-        plain.table, plain.model, plain.notes = other.table, None, []
-        return plain
+    def unranked(self) -> Ranker:
+        """The searcher's order over the same statements (no model; the statement table is shared)."""
+        return Ranker(self.table.chunks, None, table=self.table)
 
     @property
     def origin(self) -> str:

@@ -126,7 +126,7 @@ class Assistant:
         """Rebuild the index from the corpus now and answer from the new one."""
         loaded = build_index(self.settings, self.searcher.embedder, progress)
         self._documents.clear()
-        self._use(HybridSearcher(loaded, self.searcher.embedder, self.settings), self.ranker)
+        self._use(HybridSearcher(loaded, self.searcher.embedder, self.settings))  # a ranker over the new statements
 
     def status(self) -> IndexStatus:
         return index_status(self.settings)

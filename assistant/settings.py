@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -35,11 +35,6 @@ class Settings(BaseModel):
     max_quotes: int = Field(default=4, description="Most statements quoted in one answer.")
     rrf_k: int = Field(default=60, description="Reciprocal-rank-fusion constant (60 is the value from Cormack et al.).")
     candidates: int = Field(default=50, description="Hits taken from each of dense and BM25 before fusion.")
-    selection: Literal["learned", "union"] = Field(
-        default="learned",
-        description="learned: quote what the learned ranker puts within rank_margin of its best; union: what is "
-        "similar enough (select_margin), with the ranker's best first.",
-    )
     rank_margin: float = Field(
         default=2.5,
         description="A statement is quoted only if its learned-ranker score is within this margin of the best one.",

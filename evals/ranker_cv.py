@@ -129,9 +129,7 @@ def answer_figures(
         if variant == "similarity":
             assistant.use_ranker(Ranker(chunks, None))
         else:
-            name, _, value = variant.partition("=")
-            overrides = {"selection": name, **({"rank_margin": float(value)} if value else {})}
-            assistant.settings = settings.with_overrides(**overrides)
+            assistant.settings = settings.with_overrides(rank_margin=float(variant.partition("=")[2]))
             assistant.use_ranker(FoldRanker(chunks, models, fold_of_question))
         rows = []
         for fold in range(n):
@@ -185,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--ablation", action="store_true")
     parser.add_argument("--answers", action="store_true", help="also score whole answers per fold (slower)")
-    parser.add_argument("--variants", default="", help="selections to compare with --answers: learned=MARGIN,union,...")
+    parser.add_argument("--variants", default="", help="rank margins to compare with --answers: learned=MARGIN,learned=MARGIN,...")
     parser.add_argument("--out")
     args = parser.parse_args(argv)
 

@@ -16,13 +16,11 @@ library and stores the model with that library's index.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from assistant import Assistant
 from assistant.evaluation.gold import load_gold
 from assistant.evaluation.train_ranker import TrainingSet, collect, fit, model_text
-
-SHIPPED = Path(__file__).resolve().parent.parent / "assistant" / "data" / "ranker.txt"
+from assistant.retrieval.ranker import SHIPPED_MODEL
 
 
 def main(argv: list[str]) -> int:
@@ -37,8 +35,8 @@ def main(argv: list[str]) -> int:
         combined.matrices += data.matrices
         combined.labels += data.labels
         combined.chunk_ids += data.chunk_ids
-    SHIPPED.write_text(model_text(fit(combined)), encoding="utf-8")
-    print(f"wrote {SHIPPED} ({SHIPPED.stat().st_size:,} bytes)")
+    SHIPPED_MODEL.write_text(model_text(fit(combined)), encoding="utf-8")
+    print(f"wrote {SHIPPED_MODEL} ({SHIPPED_MODEL.stat().st_size:,} bytes)")
     return 0
 
 

@@ -51,19 +51,13 @@ def select_statements(query: Query, hits: list[Hit], settings: Settings) -> tupl
     hits = [hit for hit in hits if hit.coverage > settings.min_coverage or hit.dense >= settings.uncovered_threshold]
     if not hits or max(hit.dense for hit in hits) < required:
         return True, []
-    ranked = all(hit.learned is not None for hit in hits)
-    if ranked and settings.selection == "learned":
+    if all(hit.learned is not None for hit in hits):
         keep = _learned_choice(hits, required, settings.rank_margin)
-    else:
-        similarity = _relevance(hits, settings.lexical_weight)
-        best = max(similarity.values())
-        keep = [hit for hit in hits if similarity[hit.chunk.id] >= best - settings.select_margin and hit.dense >= required]
-        if ranked:  # "union": what is similar enough, with the ranker's best first
-            top = _learned_choice(hits, required, 0.0)[:1]
-            keep = top + [hit for hit in keep if not top or hit is not top[0]]
-    relevance = {hit.chunk.id: float(hit.learned) for hit in hits if hit.learned is not None} if ranked else _relevance(
-        hits, settings.lexical_weight
-    )
+        relevance = {hit.chunk.id: float(hit.learned or 0.0) for hit in hits}
+    else:  # no usable ranker: statements close to the best by similarity
+        relevance = _relevance(hits, settings.lexical_weight)
+        best = max(relevance.values())
+        keep = [hit for hit in hits if relevance[hit.chunk.id] >= best - settings.select_margin and hit.dense >= required]
     keep = _about_the_drugs_asked(query, keep)
     keep = _with_a_dose_statement(query, hits, keep, required)
     keep = _with_the_quantity_asked(query, hits, keep, required)

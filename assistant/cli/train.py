@@ -10,8 +10,6 @@ import typer
 from assistant.cli.common import EXIT_INPUT, CorpusOpt, IndexOpt, app, err, escape, fail, load_assistant, settings_for
 from assistant.errors import AssistantError
 
-SHIPPED = Path(__file__).resolve().parent.parent / "data" / "ranker.txt"
-
 
 @app.command("train-ranker")
 def train_ranker_command(
@@ -31,6 +29,7 @@ def train_ranker_command(
     from assistant.evaluation.gold import load_gold
     from assistant.evaluation.train_ranker import collect, fit, model_text
     from assistant.index.ranker_file import write_ranker_text
+    from assistant.retrieval.ranker import SHIPPED_MODEL
 
     try:
         items = [item for path in gold for item in load_gold(path)]
@@ -48,8 +47,8 @@ def train_ranker_command(
         raise fail(exc) from None
     text = model_text(booster)
     if ship:
-        SHIPPED.write_text(text, encoding="utf-8")
-        target = SHIPPED
+        SHIPPED_MODEL.write_text(text, encoding="utf-8")
+        target = SHIPPED_MODEL
     else:
         try:
             target = write_ranker_text(assistant.settings.index_dir, text)

@@ -254,8 +254,7 @@ def feature_matrix(query: Query, hits: Sequence[Hit], table: StatementTable) -> 
     asks_choice = bool(ASKS_CHOICE.search(query.text))
     asks_threshold = bool(ASKS_THRESHOLD.search(query.text))
     terse = is_search_box(query.text)
-    content = [term for term in terms.own]
-    domain = len(query.domain_terms) / max(len(content), 1)
+    domain = len(query.domain_terms) / max(len(terms.own), 1)
 
     matrix = np.zeros((len(hits), len(FEATURES)), dtype=np.float32)
     for i, (row, hit, st) in enumerate(zip(rows, hits, statements, strict=True)):

@@ -20,7 +20,6 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -48,9 +47,12 @@ class RankerModel:
         return np.asarray(self.booster.predict(matrix, num_threads=1), dtype=np.float64)  # type: ignore[attr-defined]
 
 
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "data" / MODEL_FILE
+
+
 def shipped_model_text() -> str | None:
     try:
-        return resources.files("assistant.data").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+        return SHIPPED_MODEL.read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
         return None
 

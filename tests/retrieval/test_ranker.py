@@ -126,3 +126,15 @@ def test_train_ranker_refuses_a_gold_file_it_cannot_learn_from(small_library, tm
     assert result.exit_code == 2
     assert "cannot train a ranker" in result.output and "Traceback" not in result.output
     assert not (small_library.index_dir / "ranker.txt").exists()
+
+
+def test_a_rebuild_ranks_the_new_statements(small_library):
+    from assistant import Assistant
+
+    assistant = Assistant.load(settings=small_library)
+    (small_library.corpus_dir / "otitis-media.md").write_text(
+        "# Otitis\n\nAmoxicillin 90 mg/kg/day is an alternative high dose. [1]\n", encoding="utf-8"
+    )
+    assistant.rebuild()
+    assert assistant.ranker.table.chunks is assistant.searcher.chunks
+    assert any("90 mg/kg/day" in hit.chunk.text for hit in assistant.retrieve("high dose amoxicillin", k=3))

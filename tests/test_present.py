@@ -171,18 +171,21 @@ def test_dose_cells_follow_the_columns() -> None:
     answer = Answer(
         question="q",
         abstained=False,
-        doses=[DoseInfo(text="1 g/kg", drug="IVIG", schedule="single dose", citations=["1"])],
+        doses=[DoseInfo(text="1 g/kg", drug="IVIG", amount=1.0, unit="g", basis="kg", schedule="single dose", citations=["1"])],
     )
     assert dose_cells(answer) == [("IVIG", "1 g/kg", "single dose", "—", "[1]")]
     assert len(dose_cells(answer)[0]) == len(DOSE_COLUMNS)
 
 
+DOSE = {"drug": "IVIG", "amount": 1.0, "unit": "g"}  # a table row needs a drug and an amount in a dose unit
+
+
 @pytest.mark.parametrize(
     ("dose", "expected"),
     [
-        (DoseInfo(text="1 mg/kg/day", source="p.pdf", start=111, end=122), ("Steroids guide", "First line", "iv")),
-        (DoseInfo(text="1 g/kg", source="g.txt", start=5, end=11), ("g.txt", "Dose", "—")),
-        (DoseInfo(text="1 g/kg", source="elsewhere.txt", start=5, end=11), ("elsewhere.txt", "—", "—")),
+        (DoseInfo(text="1 mg/kg/day", source="p.pdf", start=111, end=122, **DOSE), ("Steroids guide", "First line", "iv")),
+        (DoseInfo(text="1 g/kg", source="g.txt", start=5, end=11, **DOSE), ("g.txt", "Dose", "—")),
+        (DoseInfo(text="1 g/kg", source="elsewhere.txt", start=5, end=11, **DOSE), ("elsewhere.txt", "—", "—")),
     ],
     ids=["pdf-quote", "text-quote", "no-quote"],
 )

@@ -29,6 +29,9 @@ def show_alert(alert: present.Alert, key: str) -> None:
     if kind == "calculation":
         with st.container(key=f"ga-calc-{key}"):
             st.markdown(f":material/calculate: **{render.escape_markdown(alert.title)}**")
+            if alert.result:
+                with st.container(key=f"ga-result-{key}"):
+                    st.text(alert.result)
             st.text(alert.text)
         return
     box = st.error if kind == "error" else st.warning
@@ -38,17 +41,22 @@ def show_alert(alert: present.Alert, key: str) -> None:
 
 
 def show_citations(quote: Quote, key: str) -> None:
-    """One small popover per citation label, opening the guideline's reference-list entry."""
-    if not quote.citations:
-        return
+    """Small popovers only for labels the guideline's reference list resolves; other labels as plain text.
+
+    A label already printed in the statement ("…started [1].") is not repeated
+    unless it opens a reference entry.
+    """
     entries = {reference.label: reference.text for reference in quote.references}
+    chips = [label for label in quote.citations if label in entries]
+    plain = [label for label in present.trailing_labels(quote) if label not in entries]
+    if not chips and not plain:
+        return
     with st.container(horizontal=True, key=f"ga-cites-{key}", gap="small"):
-        for label in quote.citations:
-            with st.popover(render.escape_markdown(f"[{label}]"), width="content"):
-                if label in entries:
-                    st.text(f"[{label}] {entries[label]}")
-                else:
-                    st.caption("This guideline's reference list has no entry for this label.")
+        for label in chips:
+            with st.popover(render.escape_markdown(f"[{label}]"), width="content", type="tertiary"):
+                st.text(f"[{label}] {entries[label]}")
+        if plain:
+            st.caption(render.escape_markdown(render.superscript_labels(plain)))
 
 
 def show_quote(quote: Quote, key: str) -> None:
@@ -99,7 +107,8 @@ def show_quotes(answer: Answer, view: present.AnswerView, document: DocumentSour
         show_section(document, in_section, name)
 
     if direct is not None and view.direct_heading is not None:
-        st.markdown(f":material/check_circle: **{render.DIRECT_LABEL}**")
+        icon = ":material/check_circle:" if view.direct_label == render.DIRECT_LABEL else ":material/help:"
+        st.markdown(f"{icon} **{render.escape_markdown(view.direct_label)}**")
         show_heading(view.direct_heading, f"d-{key}")
         show_quote(direct, f"d-{key}")
         later = {(q.source, q.section) for group in groups for q in group.quotes}
@@ -118,9 +127,9 @@ def show_quotes(answer: Answer, view: present.AnswerView, document: DocumentSour
 def show_answer(answer: Answer, document: DocumentSource | None, key: str) -> None:
     """The view model drawn: alerts once, loudest first, then our own lines, the quotes, doses and citations."""
     view = present.answer_view(answer)
-    if view.asked_as:
+    if view.follow_up:
         st.caption("Answered as:")
-        st.text(view.asked_as)
+        st.text(view.follow_up)
     for number, alert in enumerate(view.alerts):
         show_alert(alert, f"{key}-{number}")
     if view.abstained:
@@ -135,11 +144,14 @@ def show_answer(answer: Answer, document: DocumentSource | None, key: str) -> No
         st.text(view.summary)
     for note in view.notes:
         st.text(note)
+    if view.dose_lead:
+        with st.container(key=f"ga-lead-{key}"):
+            st.text(view.dose_lead)
     st.caption(render.escape_markdown(view.lead))
     if view.guidelines_heading:
         show_heading(view.guidelines_heading, f"many-{key}")
     show_quotes(answer, view, document, key)
-    if view.dose_rows:
+    if view.show_dose_table:
         st.markdown("**Doses in the quoted statements**")
         st.table(render.dose_rows(answer), hide_index=True)
     st.caption(f"Citations: {render.escape_markdown(view.citations)} · {view.total_ms:.0f} ms")

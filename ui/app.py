@@ -32,7 +32,7 @@ from assistant import Assistant  # noqa: E402
 from assistant.answer import Answer  # noqa: E402
 from assistant.errors import AssistantError, IndexCorrupt, InputError, SettingsError  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from ui import library, render  # noqa: E402
+from ui import export, library, render, scroll  # noqa: E402
 from ui.answer_view import show_answer  # noqa: E402
 
 
@@ -271,13 +271,14 @@ if (question := prompt or pending) and assistant is not None:
     turn = ask(assistant, question, k, chosen)
     st.session_state.turns.append(turn)
     show_turn(turn, assistant, len(st.session_state.turns) - 1)
+scroll.follow_newest(len(st.session_state.turns))  # the newest question and its answer's top in view
 
 with downloads:
     answers = [turn.answer for turn in st.session_state.turns if turn.answer is not None]
-    titles = [f"{d.title} ({d.source})" for d in documents]
+    head = export.header(str(settings.corpus_dir), status.manifest, documents)
     st.download_button(
         "Download conversation (JSON)",
-        render.conversation_json(answers),
+        export.conversation_json(answers, head),
         file_name="conversation.json",
         mime="application/json",
         on_click="ignore",
@@ -286,7 +287,7 @@ with downloads:
     )
     st.download_button(
         "Download conversation (Markdown)",
-        render.conversation_markdown(answers, titles),
+        export.conversation_markdown(answers, head),
         file_name="conversation.md",
         mime="text/markdown",
         on_click="ignore",

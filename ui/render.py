@@ -31,6 +31,7 @@ ABSTAIN_TITLE = present.ABSTAIN_TITLE
 ABSTAIN_HINT = "Try the terms the guideline uses, or check which guidelines are chosen in the sidebar."
 WITHHELD_NOTICE = present.WITHHELD_NOTICE
 DIRECT_LABEL = present.DIRECT_LABEL
+CLOSEST_LABEL = present.CLOSEST_LABEL
 SUPPORTING_LABEL = present.SUPPORTING_LABEL
 DOSE_COLUMNS = (*present.DOSE_COLUMNS, *present.DOSE_SOURCE_COLUMNS)
 MAX_UPLOAD_MB = 20
@@ -55,6 +56,9 @@ PAGE_STYLE = (
     "[class*='st-key-ga-alert-error-'] { background: rgba(255,43,43,0.07); }"
     "[class*='st-key-ga-alert-warning-'] { background: rgba(255,189,69,0.12); }"
     "[class*='st-key-ga-alert-'] > div:not(:first-child) { padding-left: 0.75rem; }"
+    "[class*='st-key-ga-result-'] [data-testid='stText'] { font-weight: 700; font-size: 1.25rem; }"
+    "[class*='st-key-ga-lead-'] [data-testid='stText'] { font-weight: 600; }"
+    "[class*='st-key-ga-cites-'] button { min-height: 0; padding: 0 0.25rem; font-size: 0.8rem; }"
     "[class*='st-key-ga-hl-'] { background: rgba(255,170,0,0.25); border-radius: 0.25rem; padding: 0 0.25rem; }"
     "[data-testid='stText'] { white-space: pre-wrap; overflow-wrap: anywhere; }"
     "[data-testid='stChatMessage'] blockquote { opacity: 1; }"
@@ -97,7 +101,11 @@ def status_line(statements: int, guidelines: int, up_to_date: bool) -> str:
 
 
 # How each loudness of the flag policy is drawn on the page: a red or amber box, or a neutral panel.
-ALERT_KINDS = {present.Loudness.DANGER: "error", present.Loudness.WARNING: "warning", present.Loudness.INFO: "calculation"}
+ALERT_KINDS = {
+    present.Loudness.DANGER: "error",
+    present.Loudness.WARNING: "warning",
+    present.Loudness.INFO: "calculation",
+}
 flag_title = present.flag_title
 sorted_flags = present.sorted_flags
 visible_notes = present.visible_notes
@@ -109,6 +117,14 @@ def alert_kind(flag: Flag | present.Alert) -> str:
     The loudness is the flag policy's (:mod:`assistant.present.policy`); only the drawing is the page's.
     """
     return ALERT_KINDS[flag.loudness if isinstance(flag, present.Alert) else present.loudness(flag)]
+
+
+_SUPERSCRIPT = str.maketrans("0123456789,", "⁰¹²³⁴⁵⁶⁷⁸⁹˒")
+
+
+def superscript_labels(labels: Sequence[str]) -> str:
+    """Citation labels with no reference entry, as plain superscripts ("¹ ³"); other labels in brackets."""
+    return " ".join(label.translate(_SUPERSCRIPT) if label.isdigit() else f"[{label}]" for label in labels)
 
 
 # --------------------------------------------------------------------------- whole-section views

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from assistant.vocabulary.intent import statement_answers
 from assistant.vocabulary.units import AMOUNT
 
 
@@ -24,3 +25,17 @@ def shown_section(section: str | None) -> str | None:
     if not section or AMOUNT.search(section):
         return None
     return section if len(section) <= 100 else section[:99] + "…"
+
+
+DIRECT_LABEL = "Direct answer"
+CLOSEST_LABEL = "Closest statement"
+
+
+def direct_label(question: str, statement: str) -> str:
+    """ "Direct answer" only when the statement gives the answer type the question asks for, else "Closest statement".
+
+    A diagnosis sentence is not the direct answer to a treatment question, nor a
+    survey's finding to "what medication is used for…": calling it one would be
+    read as the guideline's answer.
+    """
+    return DIRECT_LABEL if statement_answers(question, statement) else CLOSEST_LABEL

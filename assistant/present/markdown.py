@@ -10,9 +10,12 @@ the assistant's own sentences are never presented as quoted text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
-from assistant.answer.labels import citation_chips
+from assistant.answer.labels import citation_chips, direct_label
 from assistant.answer.schema import ABSTAIN_MESSAGE, Answer, Quote, QuoteGroup
 from assistant.present.text import (
     ABSTAIN_TITLE,
@@ -33,6 +36,38 @@ from assistant.present.text import (
 from assistant.present.view import answer_view
 
 EXPORT_TITLE = "# Guideline assistant conversation"
+
+
+@dataclass(frozen=True)
+class ExportHeader:
+    """What an exported conversation was answered from, so a reader later can tell which library said it.
+
+    ``guidelines`` are ``(title, date)`` pairs; the date is the year the guideline
+    states, or "date not stated".
+    """
+
+    exported_at: str
+    app_version: str
+    library: str
+    index_build: str
+    guidelines: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    def lines(self) -> list[str]:
+        """The header as Markdown lines (a list under the export's title)."""
+        head = [
+            f"- Exported: {self.exported_at}",
+            f"- App version: {self.app_version}",
+            f"- Library folder: {self.library}",
+            f"- Index build: {self.index_build}",
+            f"- Guidelines ({len(self.guidelines)}):",
+        ]
+        return head + [f"  - {one_line(title)} ({date})" for title, date in self.guidelines]
+
+
+def index_build_id(created_at: str, files: Mapping[str, str]) -> str:
+    """A short, stable name for one index build: when it was built and a digest of the files it was built from."""
+    digest = hashlib.sha256(json.dumps(dict(files), sort_keys=True).encode("utf-8")).hexdigest()[:12]
+    return f"{created_at} · {digest}"
 
 
 def render_quote(quote: Quote) -> str:
@@ -60,8 +95,12 @@ def _render_group(group: QuoteGroup, heading: str) -> str:
     return "\n\n".join(parts)
 
 
-def render_answer(lead: str, quotes: list[Quote]) -> str:
-    """A lead line, the direct answer, then the supporting statements grouped by guideline and section."""
+def render_answer(lead: str, quotes: list[Quote], question: str | None = None) -> str:
+    """A lead line, the direct answer, then the supporting statements grouped by guideline and section.
+
+    With the question, the first statement is labelled "Direct answer" only when it
+    gives the answer type asked for, else "Closest statement".
+    """
     if not quotes:
         return lead or ABSTAIN_MESSAGE
     parts = [lead]
@@ -70,7 +109,8 @@ def render_answer(lead: str, quotes: list[Quote]) -> str:
         parts.append(f"*{several}*")
     direct, groups = split_direct(quotes)
     if direct is not None:
-        parts.append(_render_group(group_quotes([direct])[0], f"**{DIRECT_LABEL}** · *{quote_location(direct)}*"))
+        label = direct_label(question, direct.text) if question else DIRECT_LABEL
+        parts.append(_render_group(group_quotes([direct])[0], f"**{label}** · *{quote_location(direct)}*"))
         if groups:
             parts.append(f"**{SUPPORTING_LABEL}**")
     parts += [_render_group(group, f"*{group_heading(group)}*") for group in groups]
@@ -93,7 +133,7 @@ def markdown(answer: Answer) -> str:
     head = head_lines(answer)
     if answer.abstained or not answer.quotes:
         return "\n\n".join([*head, answer.lead or ABSTAIN_MESSAGE])
-    return "\n\n".join([*head, render_answer(answer.lead, answer.quotes)])
+    return "\n\n".join([*head, render_answer(answer.lead, answer.quotes, answer.asked_as or answer.question)])
 
 
 def rendered(answer: Answer) -> Answer:
@@ -128,27 +168,49 @@ def answer_section(number: int, answer: Answer) -> list[str]:
     view = answer_view(answer)
     parts = [f"## {number}. {one_line(answer.question)}"]
     parts += [f"**{alert.title}** ({alert.loudness.value}): {one_line(alert.text)}" for alert in view.alerts]
-    head = [f"Answered as: {view.asked_as}"] if view.asked_as else []
+    head = [f"Answered as: {view.follow_up}"] if view.follow_up else []
     head += [view.summary] if view.summary else []
     if view.abstained:
         return [*parts, *head, *view.notes, f"**{ABSTAIN_TITLE}.** {view.lead}"]
     if view.summary_withheld:
         parts.append(WITHHELD_NOTICE)
     parts += [*head, *view.notes]
-    parts.append(render_answer(answer.lead, answer.quotes))
+    if view.dose_lead:
+        parts.append(f"**{view.dose_lead}**")
+    parts.append(render_answer(answer.lead, answer.quotes, answer.asked_as or answer.question))
     if view.dose_rows:
         columns = (*DOSE_COLUMNS, *DOSE_SOURCE_COLUMNS)
         table = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
         table += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in view.dose_rows]
         parts.append("\n".join(table))
-    parts.append(f"Citations: {view.citations}")
+    parts.append(citations_block(answer))
     return parts
 
 
-def conversation_markdown(answers: Iterable[Answer], guidelines: Iterable[str] = ()) -> str:
-    """The conversation as a readable Markdown file: text as written, every quote with its source."""
+def citations_block(answer: Answer) -> str:
+    """Every cited label with the reference text it resolves to in its own guideline, or a plain "no entry"."""
+    lines: list[str] = []
+    for quote in answer.quotes:
+        entries = {reference.label: reference.text for reference in quote.references}
+        for label in quote.citations:
+            text = entries.get(label)
+            line = (
+                f"- [{label}] {one_line(text)}" if text else f"- [{label}] (no entry in the guideline's reference list)"
+            )
+            lines.append(f"{line} — {quote.title or quote.source}")
+    unique = list(dict.fromkeys(lines))
+    return "Citations:\n" + "\n".join(unique) if unique else "Citations: none"
+
+
+def conversation_markdown(
+    answers: Iterable[Answer], guidelines: Iterable[str] = (), header: ExportHeader | None = None
+) -> str:
+    """The conversation as a readable Markdown file: its header, then text as written, every quote with its source."""
     names = "; ".join(guidelines)
-    parts = [EXPORT_TITLE, f"*{DISCLAIMER}*"]
+    parts = [EXPORT_TITLE]
+    if header is not None:
+        parts.append("\n".join(header.lines()))
+    parts.append(f"*{DISCLAIMER}*")
     if names:
         parts.append(f"Guidelines: {names}")
     for number, answer in enumerate(answers, start=1):

@@ -54,7 +54,7 @@ POLICY: dict[FlagCode, FlagStyle] = {
     FlagCode.DOSE_FREQUENCY_MISMATCH: FlagStyle("Dose frequency mismatch", Loudness.WARNING, 3),
     FlagCode.DOSE_FORMAT_RISK: FlagStyle("Dose format risk", Loudness.WARNING, 4),
     FlagCode.DOSE_OTHER_CONTEXT: FlagStyle("Dose stated for another context", Loudness.WARNING, 5),
-    FlagCode.DOSES_DIFFER: FlagStyle("Doses differ", Loudness.WARNING, 6),
+    FlagCode.DOSES_DIFFER: FlagStyle("Different doses in the quoted statements", Loudness.WARNING, 6),
     FlagCode.DOSE_NOT_SPECIFIED: FlagStyle("Dose not specified", Loudness.WARNING, 7),
     FlagCode.CALCULATION_REFUSED: FlagStyle("No calculation", Loudness.INFO, 8),
     FlagCode.CALCULATION: FlagStyle("Calculation", Loudness.INFO, 9),

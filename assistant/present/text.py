@@ -11,8 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from assistant.answer import labels
 from assistant.answer.labels import citation_chips, shown_section
 from assistant.answer.schema import Answer, DoseInfo, Quote, QuoteGroup
+from assistant.vocabulary.drugs import find_drugs
+from assistant.vocabulary.intent import mentions_dosing
+from assistant.vocabulary.units import UNIT_NAMES
 
 WITHHELD_NOTICE = "A generated summary was withheld; only the verbatim quotes are shown."
 ABSTAIN_TITLE = "Not in the guidelines"
@@ -23,8 +27,12 @@ DISCLAIMER = (
 )
 DOSE_COLUMNS = ("Drug", "Dose", "Schedule", "Route", "Citations")
 DOSE_SOURCE_COLUMNS = ("Guideline", "Section", "Page")
-DIRECT_LABEL = "Direct answer"
+DIRECT_LABEL = labels.DIRECT_LABEL
+CLOSEST_LABEL = labels.CLOSEST_LABEL
 SUPPORTING_LABEL = "Supporting statements"
+SECTION_CHARS = 60
+# Units a dose is given in (mass, activity, volume, amount of substance); a row needs one of them.
+DOSING_UNITS = frozenset({*UNIT_NAMES.values(), "units"})
 _BRACKETS = re.compile(r"\[([^\[\]]{1,60})\]")
 _RANGE = re.compile(r"^(\d+)\s*[-–—]\s*(\d+)$")
 
@@ -77,8 +85,21 @@ def group_heading(group: QuoteGroup) -> str:
     first = group.quotes[0]
     page = page_text(group.quotes)
     name = f"{guideline_name(first)}, {page}" if page else guideline_name(first)
-    section = shown_section(group.section)
+    section = short_section(group.section)
     return f"{name} — {section}" if section else name
+
+
+def short_section(section: str | None) -> str | None:
+    """A section label that fits one line: a heading that is a whole recommendation keeps its first words.
+
+    The full heading stays one tap away (the "Whole section" view); a heading that
+    states an amount is left out entirely (:func:`shown_section`).
+    """
+    shown = shown_section(section)
+    if shown is None or len(shown) <= SECTION_CHARS:
+        return shown
+    cut = shown[:SECTION_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:.-–—")
+    return f"{cut}…"
 
 
 def group_quotes(quotes: Iterable[Quote]) -> list[QuoteGroup]:
@@ -112,14 +133,41 @@ def guidelines_heading(quotes: list[Quote]) -> str | None:
     return f"From {len(names)} guidelines: {'; '.join(names)}" if len(names) > 1 else None
 
 
+def dose_drug(answer: Answer, dose: DoseInfo) -> str | None:
+    """The dose's drug, else the drug its statement is listed under (a bullet's lead-in, the section heading)."""
+    if dose.drug:
+        return dose.drug
+    quote = dose_quote(answer, dose)
+    for heading in (quote.context, quote.section) if quote is not None else ():
+        mentions = find_drugs(heading or "")
+        if mentions:
+            return mentions[0].surface
+    return None
+
+
+def is_dose_row(answer: Answer, dose: DoseInfo) -> bool:
+    """A dose table row needs a drug and an amount in a dosing unit.
+
+    An infusion pump's rate with no drug ("2000 ml/hour"), a lab value or a
+    threshold is a number in the statement, not a dose; a row with "?" for its
+    drug would be read as a dose of something.
+    """
+    return dose.amount is not None and dose.unit in DOSING_UNITS and dose_drug(answer, dose) is not None
+
+
+def table_doses(answer: Answer) -> list[DoseInfo]:
+    """The doses that make rows of the dose table, in the answer's order."""
+    return [dose for dose in answer.doses if is_dose_row(answer, dose)]
+
+
 def dose_cells(answer: Answer) -> list[tuple[str, ...]]:
     """One row of plain-text cells per dose, in :data:`DOSE_COLUMNS` order (faces escape for their medium)."""
     rows: list[tuple[str, ...]] = []
-    for dose in answer.doses:
+    for dose in table_doses(answer):
         schedule = ", ".join(part for part in (dose.schedule, dose.course) if part)
         rows.append(
             (
-                dose.drug or "?",
+                dose_drug(answer, dose) or "—",
                 dose.text,
                 schedule or "—",
                 dose.route or "—",
@@ -142,11 +190,59 @@ def dose_quote(answer: Answer, dose: DoseInfo) -> Quote | None:
 def dose_source_cells(answer: Answer) -> list[tuple[str, str, str]]:
     """Guideline, section and page of each dose (:data:`DOSE_SOURCE_COLUMNS`), from the dose or its quote."""
     rows: list[tuple[str, str, str]] = []
-    for dose in answer.doses:
+    for dose in table_doses(answer):
         quote = dose_quote(answer, dose)
         title = getattr(dose, "title", None) or (guideline_name(quote) if quote else dose.source) or "—"
-        section = shown_section(getattr(dose, "section", None) or (quote.section if quote else None)) or "—"
+        section = short_section(getattr(dose, "section", None) or (quote.section if quote else None)) or "—"
         page = getattr(dose, "page", None)
         page_cell = str(page) if page else (page_text([quote]).removeprefix("p. ") if quote else "")
         rows.append((title, section, page_cell or "—"))
     return rows
+
+
+def follow_up_line(question: str, asked_as: str | None) -> str | None:
+    """How a follow-up was understood: ``"IVIG dose in children (follow-up to: How much IVIG…)"``.
+
+    The standalone rewrite is "<previous subject>: <follow-up>"; shown that way it
+    reads as one odd sentence, so the follow-up is named with the previous
+    subject's drug (and "dose" when the subject was about dosing), then the subject.
+    """
+    if not asked_as:
+        return None
+    follow = question.strip()
+    subject = asked_as.strip()
+    if subject.endswith(follow):
+        subject = subject[: -len(follow)].rstrip(" :")
+    asked = re.sub(r"(?i)^(?:and|also|what about|how about|but|so|then)\b[\s,]*", "", follow).rstrip(" ?.!")
+    drugs = list(
+        dict.fromkeys(
+            mention.surface for mention in find_drugs(subject) if mention.surface.lower() not in asked.lower()
+        )
+    )
+    named = " ".join([*drugs, "dose"] if drugs and mentions_dosing(subject) else drugs)
+    said = f"{named} {asked}".strip() if asked else named or follow
+    return f"{said[:1].upper()}{said[1:]} (follow-up to: {subject})"
+
+
+def dose_lead(answer: Answer, direct: Quote | None) -> str | None:
+    """One short line for a dose answer: drug, dose, schedule, route, citation and guideline of the direct quote's dose.
+
+    Every value is a verbatim piece of the quoted statement (the dose's own text),
+    so the line restates nothing the quote below does not say.
+    """
+    if direct is None:
+        return None
+    for dose in table_doses(answer):
+        if dose_quote(answer, dose) is not direct:
+            continue
+        said = dose.text.lower()
+        schedule = ", ".join(
+            part
+            for part in (dose.schedule, dose.course)
+            if part and not any(word in said for word in re.findall(r"[a-z]{4,}", part.lower()))
+        )
+        parts = [f"{dose_drug(answer, dose)} {one_line(dose.text)}", schedule, dose.route or ""]
+        cited = citation_chips(dose.citations)
+        where = f"{guideline_name(direct)} {cited}".strip()
+        return " · ".join(part for part in parts if part) + f" — {where}"
+    return None

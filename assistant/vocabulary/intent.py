@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.vocabulary.units import AMOUNT
+
 _DOSE_INTENT = re.compile(
     r"\b(dose|doses|dosing|dosage|dosed|how much|how many|grams?|milligrams?|micrograms?|units?|mg|mcg|g/kg|"
     r"mg/kg|mg/m2|regimen|schedule|how often|frequency|infusion rate|\d+(?:\.\d+)?\s?kg)\b",
@@ -106,9 +108,7 @@ ASKS_CHOICE = re.compile(
     r"\b(which|what (?:drug|medication|medicine|treatment|antibiotic|therapy|agent|tablets?|pills?))\b", re.IGNORECASE
 )
 ASKS_THRESHOLD = re.compile(r"\b(threshold|level|target|cut-?off|above|below|at what|goal|value)\b", re.IGNORECASE)
-ASKS_AGAINST = re.compile(
-    r"\b(avoid|not|never|safe|contraindicat\w*|stop|harm\w*|against|risks?)\b", re.IGNORECASE
-)
+ASKS_AGAINST = re.compile(r"\b(avoid|not|never|safe|contraindicat\w*|stop|harm\w*|against|risks?)\b", re.IGNORECASE)
 STATES_THRESHOLD = re.compile(
     r"[<>≤≥]|\b(?:above|below|less than|greater than|more than|at least|under|over)\s+\d", re.IGNORECASE
 )
@@ -127,6 +127,8 @@ QUESTION_FORM = re.compile(
 def is_search_box(question: str) -> bool:
     """A few words typed into a search box ("amoxicillin sinusitis adults"), not a sentence."""
     return len(question.split()) <= 6 and "?" not in question and not QUESTION_FORM.search(question)
+
+
 # A statement about the document rather than the patient ("This recommendation is adapted from…", "The
 # panel reviewed…"): close to many questions in wording, it answers none of them.
 ABOUT_THE_DOCUMENT = re.compile(
@@ -141,3 +143,43 @@ GRADED = re.compile(
     r"quality evidence)|\[[A-D]\]",
     re.IGNORECASE,
 )
+
+# A question about what to do or give ("what is the treatment for…", "what medication is used for…",
+# "how is … managed"), as general English question forms.
+ASKS_TREATMENT = re.compile(
+    r"\b(treat\w*|therap\w*|manag\w*|medications?|medicines?|drugs?|antibiotics?|first[- ]line|second[- ]line|"
+    r"what (?:is|are) (?:used|given|offered|recommended)|which .{0,40}\b(?:used|given|offered|recommended))\b",
+    re.IGNORECASE,
+)
+# What a statement that says what to do reads like: a recommendation, or a named standard of care.
+STATES_TREATMENT = re.compile(
+    rf"{RECOMMENDS.pattern}|\b(cornerstone|mainstay|treatment of choice|drug of choice|standard (?:of care|therapy)|"
+    r"first[- ]line|second[- ]line|therapy (?:is|includes|consists))\b",
+    re.IGNORECASE,
+)
+# A finding reported rather than advice given: a survey, a study's result, how often something was seen.
+REPORTS_FINDING = re.compile(
+    r"\b(survey\w*|respondents?|questionnaire|were (?:surveyed|found|reported)|was (?:found|reported)|"
+    r"(?:a|one|this|the) (?:study|trial|cohort|audit)|studies (?:have )?(?:shown|found|reported)|"
+    r"(?:the )?diagnosis (?:of .{1,60}? )?(?:is|was|relies|rests) (?:made|based|confirmed|established)|"
+    r"is diagnosed|is (?:defined|characteri[sz]ed) (?:as|by))\b",
+    re.IGNORECASE,
+)
+
+
+def statement_answers(question: str, statement: str) -> bool:
+    """Whether a statement gives the kind of answer the question asks for (its answer type, not its topic).
+
+    A dose question is answered by a statement with an amount and a dose unit; a
+    duration, volume, percentage or age question by one stating that quantity; a
+    treatment question by a recommendation, not a diagnosis or a survey's finding.
+    Any other question is answered by whatever statement ranked first.
+    """
+    if asks_for_dose(question):
+        return bool(AMOUNT.search(statement))
+    kind = wanted_kind(question)
+    if kind is not None:
+        return bool(kind.stated.search(statement))
+    if ASKS_TREATMENT.search(question) or ASKS_CHOICE.search(question):
+        return bool(STATES_TREATMENT.search(statement)) and not REPORTS_FINDING.search(statement)
+    return True

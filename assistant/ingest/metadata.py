@@ -21,12 +21,28 @@ _SCOPE_HEADINGS = re.compile(
     r"guideline objective|objective|purpose|remit|background|introduction)\b"
 )
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+# Publishers are read only from an organisation's own name in the title or front matter: an acronym
+# alone is not one ("AHA" in a haematology text is acquired haemophilia A, not the American Heart
+# Association). An acronym counts only where it names itself as a publisher ("NICE guideline NG…").
 _PUBLISHERS = re.compile(
-    r"\b(NICE|RCOG|BASHH|BSH|WHO|SIGN|CDC|IDSA|AHA|ACC|ACOG|AAP|ACEP|ASCO|NCCN|ESC|EULAR|ACR|KDIGO|ADA|APA|"
-    r"National Institute for Health and Care Excellence|Royal College of [A-Z][a-z]+(?: [a-z]+)* [A-Z][a-z]+|"
-    r"British [A-Z][a-z]+ (?:Society|Association)[^.,;]*|American [A-Z][a-z]+ (?:Society|Association|College|Academy)"
-    r"[^.,;]*|World Health Organization)\b"
+    r"\b(National Institute for Health and (?:Care|Clinical) Excellence|World Health Organi[sz]ation|"
+    r"Scottish Intercollegiate Guidelines Network|Centers for Disease Control and Prevention|"
+    r"Infectious Diseases Society of America|Kidney Disease: Improving Global Outcomes|"
+    r"National Comprehensive Cancer Network|European Society (?:of|for) [A-Z][a-z]+(?: (?:and )?[A-Z][a-z]+)*|"
+    r"Royal College of [A-Z][a-z]+(?: and [A-Z][a-z]+)?|"
+    r"British (?:[A-Z][a-z]+ ){0,2}(?:Society|Association)(?: (?:of|for) [A-Z][a-z]+(?: [A-Z][a-z]+)*)?|"
+    r"American (?:[A-Z][a-z]+ ){0,3}(?:Society|Association|College|Academy)(?: (?:of|for) [A-Z][a-z]+(?: [A-Z][a-z]+)*)?)"
+    r"\b"
 )
+# An acronym that names itself as the publisher: "NICE guideline NG136", "SIGN 158", "WHO guidelines".
+_SELF_NAMED = {
+    re.compile(r"\bNICE (?:guideline|guidance|clinical guideline|quality standard)\b"): (
+        "National Institute for Health and Care Excellence"
+    ),
+    re.compile(r"\bSIGN \d{2,3}\b"): "Scottish Intercollegiate Guidelines Network",
+    re.compile(r"\bWHO (?:guidelines?|recommendations?)\b"): "World Health Organization",
+}
+FRONT_MATTER_CHARS = 1500
 SCOPE_CHARS = 1500
 
 
@@ -58,7 +74,7 @@ def describe(document: Document, pages: list[PageSpan], offsets: str) -> Documen
         pages=len(pages) or None,
         statements=len(document.statements),
         scope=_scope(document),
-        publisher=_publisher(head),
+        publisher=publisher(document.title, document.raw[:FRONT_MATTER_CHARS]),
         year=_year(head),
         references=dict(document.references),
     )
@@ -74,9 +90,14 @@ def _scope(document: Document) -> str:
     return text[:SCOPE_CHARS]
 
 
-def _publisher(head: str) -> str | None:
-    found = Counter(match.group(0).strip() for match in _PUBLISHERS.finditer(head))
-    return found.most_common(1)[0][0] if found else None
+def publisher(title: str, front_matter: str) -> str | None:
+    """The organisation named in the title or front matter, or None: never guessed from an acronym alone."""
+    for text in (title, front_matter):
+        found = Counter(match.group(0).strip() for match in _PUBLISHERS.finditer(text))
+        found.update(name for pattern, name in _SELF_NAMED.items() if pattern.search(text))
+        if found:
+            return found.most_common(1)[0][0]
+    return None
 
 
 def _year(head: str) -> int | None:

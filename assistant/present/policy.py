@@ -49,15 +49,15 @@ class FlagStyle:
 # One row per FlagCode (a test checks none is missing). ``order`` places alerts of equal loudness.
 POLICY: dict[FlagCode, FlagStyle] = {
     FlagCode.DOSE_NOT_IN_SOURCE: FlagStyle("Dose not in the guideline", Loudness.WARNING, 0),
-    FlagCode.DOSE_UNIT_MISMATCH: FlagStyle("Dose unit mismatch", Loudness.DANGER, 1),
-    FlagCode.DOSE_MISMATCH: FlagStyle("Dose mismatch", Loudness.WARNING, 2),
-    FlagCode.DOSE_FREQUENCY_MISMATCH: FlagStyle("Dose frequency mismatch", Loudness.WARNING, 3),
-    FlagCode.DOSE_FORMAT_RISK: FlagStyle("Dose format risk", Loudness.WARNING, 4),
+    FlagCode.DOSE_UNIT_MISMATCH: FlagStyle("Units differ from the guideline", Loudness.DANGER, 1),
+    FlagCode.DOSE_MISMATCH: FlagStyle("Dose differs from the guideline", Loudness.WARNING, 2),
+    FlagCode.DOSE_FREQUENCY_MISMATCH: FlagStyle("Frequency differs from the guideline", Loudness.WARNING, 3),
+    FlagCode.DOSE_FORMAT_RISK: FlagStyle("Dose written in an error-prone way", Loudness.WARNING, 4),
     FlagCode.DOSE_OTHER_CONTEXT: FlagStyle("Dose stated for another context", Loudness.WARNING, 5),
     FlagCode.DOSES_DIFFER: FlagStyle("Different doses in the quoted statements", Loudness.WARNING, 6),
-    FlagCode.DOSE_NOT_SPECIFIED: FlagStyle("Dose not specified", Loudness.WARNING, 7),
+    FlagCode.DOSE_NOT_SPECIFIED: FlagStyle("No dose in the quoted text", Loudness.WARNING, 7),
     FlagCode.CALCULATION_REFUSED: FlagStyle("No calculation", Loudness.INFO, 8),
-    FlagCode.CALCULATION: FlagStyle("Calculation", Loudness.INFO, 9),
+    FlagCode.CALCULATION: FlagStyle("Calculated for this patient", Loudness.INFO, 9),
 }
 TENFOLD_TITLE = "Tenfold dose error"
 # The floor a flag's severity sets: a block is never shown quieter than danger, a warning than amber.

@@ -303,19 +303,21 @@ def assert_shows(at: AppTest, expected: Answer) -> None:
     assert answer_part == wanted
     nodes = list(walk(reply))
     if direct is not None:
-        marker = next(i for i, (kind, _, value) in enumerate(nodes) if render.DIRECT_LABEL in value)
+        label = present.answer_view(expected).direct_label
+        marker = next(i for i, (kind, _, value) in enumerate(nodes) if label in value)
         first_text = next(value for kind, _, value in nodes[marker:] if kind == "text")
         assert first_text == present.quote_location(direct)
         assert any(key and key.startswith("ga-quote-d-") for _, key, _ in nodes), "the direct answer is styled apart"
     popovers = [value for kind, _, value in nodes if kind == "popover"]
-    assert [plain(p) for p in popovers] == [
+    assert [plain(p) for p in popovers] == [  # chips only for labels the reference list resolves
         f"[{label}]"
         for q in [*([direct] if direct else []), *(q for g in groups for q in g.quotes)]
         for label in q.citations
+        if label in {reference.label for reference in q.references}
     ]
     sections = {(q.source, q.section) for q in expected.quotes if not present.is_bare_lead_in(q) or q.direct}
     assert len(reply.expander) == len(sections), "one whole-section view per section"
-    assert len(reply.table) == (1 if expected.doses else 0)
+    assert len(reply.table) == (1 if present.answer_view(expected).show_dose_table else 0)
 
 
 def test_empty_page_explains_and_offers_examples_from_the_corpus(app: AppTest, assistant) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import Flag
+from assistant.answer import Flag, Quote
 from assistant.cli import EXIT_FAILURE, EXIT_INPUT, EXIT_OK, app
-from assistant.present import flag_title
+from assistant.present import alert_text, flag_title
 
 runner = CliRunner()
 
@@ -127,10 +127,12 @@ def test_ask_shows_each_flag_sentence_once_titled_by_the_policy(dirs: list[str])
     result = runner.invoke(app, ["ask", SEVERAL_FLAGS, *dirs], terminal_width=100)
     assert result.exit_code == EXIT_OK, result.output
     shown = " ".join(result.stdout.split())
-    for raw in flags:
+    quotes = [Quote.model_validate(quote) for quote in answer["quotes"]]
+    # as an alert says it: guideline titles for file names, the statement not quoted again
+    said = [" ".join(alert_text(raw["message"], quotes).split()) for raw in flags]
+    for raw, sentence in zip(flags, said, strict=True):
         flag = Flag.model_validate(raw)
-        sentence = " ".join(flag.message.split())
         assert shown.count(sentence) == 1, f"{flag.code.value} shown {shown.count(sentence)} times"
         assert f"{flag_title(flag)}: {sentence}" in shown
         assert flag.code.value not in shown, "a title in words, never the raw code"
-    assert shown.index(" ".join(flags[0]["message"].split())) < shown.index("The guideline says (quoted verbatim):")
+    assert shown.index(said[0]) < shown.index("The guideline says (quoted verbatim):")

@@ -25,7 +25,7 @@ if str(PROJECT_ROOT) not in sys.path:  # `ui` is a folder of the project, not an
 
 from assistant import present  # noqa: E402
 from assistant.answer import Answer, Flag, FlagCode, Guardrail, GuardrailStatus, Severity  # noqa: E402
-from ui import library, render  # noqa: E402
+from ui import library, render, scroll  # noqa: E402
 
 APP = str(PROJECT_ROOT / "ui" / "app.py")
 TIMEOUT = 90  # the first run in a process loads the model
@@ -123,7 +123,11 @@ TENFOLD = "The question states IVIG 10 g/kg … That is 10 times larger than the
         (flag(FlagCode.DOSE_NOT_IN_SOURCE, Severity.BLOCK), "error", "Dose not in the guideline"),
         (flag(FlagCode.DOSE_MISMATCH, Severity.WARN, TENFOLD), "error", "Tenfold dose error"),
         (flag(FlagCode.DOSE_UNIT_MISMATCH, Severity.WARN), "error", "Units differ from the guideline"),
-        (flag(FlagCode.DOSE_MISMATCH, Severity.WARN, "The amount differs."), "warning", "Dose differs from the guideline"),
+        (
+            flag(FlagCode.DOSE_MISMATCH, Severity.WARN, "The amount differs."),
+            "warning",
+            "Dose differs from the guideline",
+        ),
         (flag(FlagCode.DOSE_FREQUENCY_MISMATCH, Severity.WARN), "warning", "Frequency differs from the guideline"),
         (flag(FlagCode.DOSE_FORMAT_RISK, Severity.WARN), "warning", "Dose written in an error-prone way"),
         (flag(FlagCode.CALCULATION, Severity.INFO), "calculation", "Calculated for this patient"),
@@ -431,7 +435,9 @@ def test_follow_up_is_answered_in_the_conversation_and_new_conversation_clears_i
     ask(app, DOSE_QUESTION)
     ask(app, "and in children?")
     reply = last_reply(app)
-    assert [c.value for c in reply.caption][0] == "Answered as:" and texts(reply)[0] == expected.asked_as
+    assert [c.value for c in reply.caption][0] == "Answered as:" and texts(reply)[0] == present.follow_up_line(
+        expected.question, expected.asked_as
+    )
     next(button for button in app.sidebar.button if button.label == "New conversation").click().run()
     assert not app.chat_message and app.session_state["turns"] == []
     ask(app, "and in children?")
@@ -457,7 +463,8 @@ def test_user_markup_is_shown_literally(app: AppTest) -> None:
     ask(app, question)
     user = list(app.chat_message)[0]
     assert plain(user.markdown[0].value) == question
-    assert all("script" not in element.value for element in app.html)
+    # the only script on the page is the constant scroll script (its one number: the answers so far)
+    assert all("script" not in element.value or element.value == scroll.script(1) for element in app.html)
 
 
 # --------------------------------------------------------------------------- the library

@@ -62,6 +62,7 @@ PAGE_STYLE = (
     "[class*='st-key-ga-hl-'] { background: rgba(255,170,0,0.25); border-radius: 0.25rem; padding: 0 0.25rem; }"
     "[data-testid='stText'] { white-space: pre-wrap; overflow-wrap: anywhere; }"
     "[data-testid='stChatMessage'] blockquote { opacity: 1; }"
+    "[data-testid='stChatMessage'] { scroll-margin-top: 4.5rem; }"
     "[data-testid='stTable'] td { overflow-wrap: anywhere; }"
     "@media (max-width: 640px) {"
     " [data-testid='stTable'] table, [data-testid='stTable'] tbody, [data-testid='stTable'] tr,"

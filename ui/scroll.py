@@ -91,6 +91,7 @@ def script(turns: int) -> str:
         .replace("__CUE_ID__", CUE_ID)
         .replace("__CUE_LABEL__", CUE_LABEL)
         .replace("__HOLD_MS__", str(HOLD_MS))
+        .strip()
     )
 
 

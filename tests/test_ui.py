@@ -298,11 +298,15 @@ def assert_shows(at: AppTest, expected: Answer) -> None:
     direct, groups = present.split_direct(expected.quotes)
     wanted: list[str] = []
     if direct is not None:
-        wanted += [present.quote_location(direct), *([direct.context] if direct.context else []), direct.text]
+        wanted += [
+            present.quote_location(direct),
+            *([direct.context] if direct.context else []),
+            render.quote_line(direct),
+        ]
     for group in groups:
         wanted.append(present.group_heading(group))
         for quote in group.quotes:
-            wanted += [*([quote.context] if quote.context else []), quote.text]
+            wanted += [*([quote.context] if quote.context else []), render.quote_line(quote)]
     answer_part = [value for value in texts(reply, inside=False) if value in wanted]
     assert answer_part == wanted
     nodes = list(walk(reply))

@@ -41,22 +41,16 @@ def show_alert(alert: present.Alert, key: str) -> None:
 
 
 def show_citations(quote: Quote, key: str) -> None:
-    """Small popovers only for labels the guideline's reference list resolves; other labels as plain text.
-
-    A label already printed in the statement ("…started [1].") is not repeated
-    unless it opens a reference entry.
-    """
+    """Small popovers only for labels the guideline's reference list resolves (other labels are
+    superscripts in the statement's line, :func:`ui.render.quote_line`)."""
     entries = {reference.label: reference.text for reference in quote.references}
     chips = [label for label in quote.citations if label in entries]
-    plain = [label for label in present.trailing_labels(quote) if label not in entries]
-    if not chips and not plain:
+    if not chips:
         return
     with st.container(horizontal=True, key=f"ga-cites-{key}", gap="small"):
         for label in chips:
             with st.popover(render.escape_markdown(f"[{label}]"), width="content", type="tertiary"):
                 st.text(f"[{label}] {entries[label]}")
-        if plain:
-            st.caption(render.escape_markdown(render.superscript_labels(plain)))
 
 
 def show_quote(quote: Quote, key: str) -> None:
@@ -65,7 +59,7 @@ def show_quote(quote: Quote, key: str) -> None:
         if quote.context:
             with st.container(key=f"ga-ctx-{key}"):
                 st.text(quote.context)
-        st.text(quote.text)
+        st.text(render.quote_line(quote))
         show_citations(quote, key)
 
 

@@ -128,6 +128,17 @@ def superscript_labels(labels: Sequence[str]) -> str:
     return " ".join(label.translate(_SUPERSCRIPT) if label.isdigit() else f"[{label}]" for label in labels)
 
 
+def quote_line(quote: Quote) -> str:
+    """The statement as written, then superscripts for its labels that have no reference entry.
+
+    A label already printed in the statement ("…started [1].") is not repeated;
+    labels the reference list resolves are chips below it instead.
+    """
+    entries = {reference.label for reference in quote.references}
+    plain = [label for label in present.trailing_labels(quote) if label not in entries]
+    return f"{quote.text} {superscript_labels(plain)}" if plain else quote.text
+
+
 # --------------------------------------------------------------------------- whole-section views
 
 

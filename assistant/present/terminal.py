@@ -90,8 +90,8 @@ def dose_table(view: AnswerView) -> Table:
 def renderables(answer: Answer) -> Iterator[RenderableType]:
     """The whole answer for the terminal, top to bottom."""
     view = answer_view(answer)
-    if view.asked_as:
-        yield plain(f"Follow-up answered as: {view.asked_as}", "dim")
+    if view.follow_up:
+        yield plain(f"Answered as: {view.follow_up}", "dim")
     yield from (alert_line(alert) for alert in view.alerts)
     if view.abstained:
         yield Panel(plain(view.lead), title=plain(ABSTAIN_TITLE), border_style="blue")
@@ -102,12 +102,15 @@ def renderables(answer: Answer) -> Iterator[RenderableType]:
     if view.summary:
         yield plain(view.summary)
     yield from (plain(note) for note in view.notes)
+    if view.dose_lead:
+        yield plain(view.dose_lead, "bold")
     yield plain(view.lead)
     if view.guidelines_heading:
         yield plain(view.guidelines_heading, "bold")
     if view.direct is not None and view.direct_heading is not None:
-        yield plain(DIRECT_LABEL, "bold green")
-        yield quote_panel(view.direct, view.direct_heading, "green")
+        direct = view.direct_label == DIRECT_LABEL
+        yield plain(view.direct_label, "bold green" if direct else "bold")
+        yield quote_panel(view.direct, view.direct_heading, "green" if direct else "")
         if view.groups:
             yield plain(SUPPORTING_LABEL, "bold")
     for group in view.groups:

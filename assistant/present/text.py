@@ -244,5 +244,6 @@ def dose_lead(answer: Answer, direct: Quote | None) -> str | None:
         parts = [f"{dose_drug(answer, dose)} {one_line(dose.text)}", schedule, dose.route or ""]
         cited = citation_chips(dose.citations)
         where = f"{guideline_name(direct)} {cited}".strip()
-        return " · ".join(part for part in parts if part) + f" — {where}"
+        line = " · ".join(part for part in parts if part) + f" — {where}"
+        return line[:1].upper() + line[1:]
     return None

@@ -26,6 +26,7 @@ from assistant.present.text import (
     quote_location,
     split_direct,
 )
+from assistant.vocabulary.intent import mentions_dosing
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,9 @@ _NO_LEAD = frozenset({FlagCode.DOSE_OTHER_CONTEXT, FlagCode.DOSES_DIFFER, FlagCo
 
 
 def _lead_is_safe(answer: Answer, direct: Quote | None) -> bool:
-    """A dose lead line only for a direct answer of the question's type whose dose no flag puts in doubt."""
-    if direct is None or direct_label(answer.asked_as or answer.question, direct.text) != DIRECT_LABEL:
+    """A dose lead line only for a dose question's direct answer whose dose no flag puts in doubt."""
+    question = answer.asked_as or answer.question
+    if direct is None or not mentions_dosing(question) or direct_label(question, direct.text) != DIRECT_LABEL:
         return False
     return not any(flag.code in _NO_LEAD for flag in answer.guardrail.flags)
 

@@ -104,6 +104,9 @@ def test_every_answer_is_read_from_its_first_line(server: str, sized_page) -> No
             scroll_to_top(page)  # reading an earlier answer when the next question goes in
             newest_top = reply_top(page, number - 1)
             cue = page.locator(f"#{scroll.CUE_ID}")
+            print(f"{size}: after scrolling up, the newest answer's top is at {newest_top:.0f} px of {height}")
+            if size == "phone":
+                assert newest_top > height, "on a phone two answers are taller than the screen"
             if newest_top > height:
                 assert cue.is_visible(), "the reader scrolled away from the newest answer: the cue shows"
                 cue.click()

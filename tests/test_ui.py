@@ -635,3 +635,33 @@ def test_a_bad_setting_in_the_environment_is_one_message_not_a_traceback(monkeyp
     app.run()
     assert not app.exception
     assert any("GUIDELINE_ASSISTANT_K" in error.value.replace("\\", "") for error in app.error)
+
+
+LONG_HEADING = "Offer intravenous immunoglobulin to adults with severe warm autoimmune haemolytic anaemia who need it"
+
+
+def test_labels_are_true_and_short_and_the_calculation_result_stands_alone(app: AppTest, assistant) -> None:
+    """Issue 24: "Closest statement" unless the statement answers the question's type; a heading that is a
+    whole sentence is shortened, in full one tap away; a calculation's result on its own line."""
+    base = assistant.ask(DOSE_QUESTION)
+    direct = base.quotes[0].model_copy(update={"section": LONG_HEADING})
+    calculation = Flag(code=FlagCode.CALCULATION, severity=Severity.INFO, message="1 g/kg × 70 kg = 70 g. Check it.")
+    crafted = base.model_copy(
+        update={
+            "question": "What is the treatment for warm AIHA?",  # a treatment question, a dose statement: not direct
+            "quotes": [direct],
+            "guardrail": Guardrail(status=GuardrailStatus.PASS, flags=[calculation]),
+        }
+    )
+    app.session_state["turns"] = [FakeTurn(crafted.question, answer=crafted)]
+    app.run()
+    reply = last_reply(app)
+    shown = [value for _, _, value in walk(reply, inside=False)]
+    assert any(render.CLOSEST_LABEL in value for value in shown)
+    assert not any(render.DIRECT_LABEL in value for value in shown)
+    short = present.short_section(LONG_HEADING)
+    assert short and short != LONG_HEADING and present.quote_location(direct).endswith(short)
+    assert LONG_HEADING not in texts(reply, inside=False) and LONG_HEADING in texts(reply)
+    result = [value for kind, key, value in walk(reply) if kind == "text"]
+    assert "70 g" in result, "the result is a line of its own"
+    assert any(key and key.startswith("ga-result-") for _, key, _ in walk(reply))

@@ -66,6 +66,9 @@ def show_quote(quote: Quote, key: str) -> None:
 def show_section(document: DocumentSource | None, quotes: Sequence[Quote], key: str) -> None:
     """The whole section the quotes come from, each quoted statement highlighted (one view per section)."""
     with st.expander("Whole section", icon=":material/article:"):
+        heading = quotes[0].section
+        if heading and present.short_section(heading) != heading:  # the label above was shortened
+            show_heading(heading, f"full-{key}")
         try:
             pieces = render.section_segments(document(quotes[0].source), quotes) if document else []
         except AssistantError as exc:

@@ -97,4 +97,4 @@ bench: $(STAMP)
 	$(BIN)/guideline-assistant bench
 
 clean:
-	rm -rf $(VENV) .indexes index/index.faiss index/chunks.jsonl index/manifest.json index/documents.json index/texts $(LIBRARY_INDEX)
+	rm -rf $(VENV) index/index.faiss index/chunks.jsonl index/manifest.json index/documents.json index/texts $(LIBRARY_INDEX)

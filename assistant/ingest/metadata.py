@@ -30,19 +30,20 @@ _PUBLISHERS = re.compile(
     r"Infectious Diseases Society of America|Kidney Disease: Improving Global Outcomes|"
     r"National Comprehensive Cancer Network|European Society (?:of|for) [A-Z][a-z]+(?: (?:and )?[A-Z][a-z]+)*|"
     r"Royal College of [A-Z][a-z]+(?: and [A-Z][a-z]+)?|"
-    r"British (?:[A-Z][a-z]+ ){0,2}(?:Society|Association)(?: (?:of|for) [A-Z][a-z]+(?: [A-Z][a-z]+)*)?|"
+    r"British (?:[A-Z][a-z]+ ){0,2}(?:Society|Association)(?: (?:of|for) [A-Z][a-z]+(?: [A-Z][a-z]+)*"
+    r"(?: and [A-Z][A-Za-z]+)?)?|"
     r"American (?:[A-Z][a-z]+ ){0,3}(?:Society|Association|College|Academy)(?: (?:of|for) [A-Z][a-z]+(?: [A-Z][a-z]+)*)?)"
     r"\b"
 )
 # An acronym that names itself as the publisher: "NICE guideline NG136", "SIGN 158", "WHO guidelines".
 _SELF_NAMED = {
-    re.compile(r"\bNICE (?:guideline|guidance|clinical guideline|quality standard)\b"): (
-        "National Institute for Health and Care Excellence"
-    ),
+    re.compile(
+        r"\bNICE (?:guideline|guidance|clinical guideline|quality standard|pathway)s?\b|©\s*NICE\b|nice\.org\.uk"
+    ): ("National Institute for Health and Care Excellence"),
     re.compile(r"\bSIGN \d{2,3}\b"): "Scottish Intercollegiate Guidelines Network",
     re.compile(r"\bWHO (?:guidelines?|recommendations?)\b"): "World Health Organization",
 }
-FRONT_MATTER_CHARS = 1500
+FRONT_MATTER_CHARS = 4000
 SCOPE_CHARS = 1500
 
 
@@ -93,8 +94,16 @@ def _scope(document: Document) -> str:
 def publisher(title: str, front_matter: str) -> str | None:
     """The organisation named in the title or front matter, or None: never guessed from an acronym alone."""
     for text in (title, front_matter):
-        found = Counter(match.group(0).strip() for match in _PUBLISHERS.finditer(text))
-        found.update(name for pattern, name in _SELF_NAMED.items() if pattern.search(text))
+        found: Counter[str] = Counter()
+        for match in _PUBLISHERS.finditer(text):
+            # "National Institute for Health and Care Excellence (NICE)": an organisation introducing itself
+            introduced = re.match(r"\s*\([A-Z]{2,}\)", text[match.end() : match.end() + 12])
+            name = match.group(0).strip()
+            if len(name.split()) >= 3:  # "British Society" alone names no one
+                found[name] += 2 if introduced else 1
+        for pattern, name in _SELF_NAMED.items():
+            found[name] += 2 * len(pattern.findall(text))
+        found = +found  # drop zero counts
         if found:
             return found.most_common(1)[0][0]
     return None

@@ -28,3 +28,19 @@ def test_publisher_only_from_a_recognised_organisation_name(
     title: str, front_matter: str, expected: str | None
 ) -> None:
     assert publisher(title, front_matter) == expected
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "expected"),
+    [
+        # an organisation introducing itself with its acronym outweighs one named in passing
+        ("developed by the centre based at the Royal College of Obstetricians and Gynaecologists for the "
+         "National Institute for Health and Care Excellence (NICE).", "National Institute for Health and Care Excellence"),
+        ("© NICE 2015. All rights reserved.", "National Institute for Health and Care Excellence"),
+        ("British Association for Sexual Health and HIV national guideline", "British Association for Sexual Health and HIV"),
+        ("the British Society and others", None),  # too vague to name anyone
+        ("Mitotane for adrenocortical carcinoma (ACC)", None),  # ACC here is a tumour, not a college
+    ],
+)  # fmt: skip
+def test_publisher_weighs_an_organisation_that_introduces_itself(front_matter: str, expected: str | None) -> None:
+    assert publisher("A guideline", front_matter) == expected

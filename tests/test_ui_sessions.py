@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 if str(PROJECT_ROOT) not in sys.path:  # `ui` is a folder of the project, not an installed package
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from ui import render  # noqa: E402
+from ui import render, scroll  # noqa: E402
 
 UNESCAPED_TAG = re.compile(r"(?<!\\)<\s*(?:img|script|b)\b", re.IGNORECASE)  # "\<b" shows "<b" as text
 CONVERSATIONS = {
@@ -58,10 +58,11 @@ def _user_questions(at: AppTest) -> list[str]:
 
 
 def _assert_no_html(at: AppTest) -> None:
-    """Nothing on the page is rendered as HTML except the page's own fixed style block."""
+    """Nothing on the page is rendered as HTML except the page's own fixed style block and scroll script."""
     for element in [*at.markdown, *at.caption, *at.sidebar.markdown]:
         assert not element.proto.allow_html, element.value
-    assert all(element.value == render.PAGE_STYLE for element in at.html)
+    fixed = {render.PAGE_STYLE, *(scroll.script(turns) for turns in range(100))}  # the script's one number
+    assert all(element.value in fixed for element in at.html)
     for element in [*at.markdown, *at.caption, *at.warning, *at.info, *at.error]:
         assert not UNESCAPED_TAG.search(element.value), element.value
 

@@ -189,7 +189,8 @@ def show_welcome(assistant: Assistant) -> None:
     st.caption(render.DISCLAIMER)
     st.markdown("**Try one of these**")
     for number, question in enumerate(render.example_questions(outlines(assistant))):
-        st.button(question, key=f"example-{number}", on_click=_pick, args=(question,), width="stretch")
+        label = render.escape_markdown(question)  # made of guideline titles and sections: never markup
+        st.button(label, key=f"example-{number}", on_click=_pick, args=(question,), width="stretch")
 
 
 def new_conversation() -> None:

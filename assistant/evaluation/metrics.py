@@ -290,14 +290,16 @@ def corpus_dose_keys(statements: Iterable[tuple[str, str | None]]) -> set[tuple[
 def unsupported_doses(answer: Answer, corpus_keys: set[tuple[object, ...]]) -> list[str]:
     """Dose expressions in the answer's Markdown that no corpus statement states."""
     from assistant.guardrails.doses import parse_doses
+    from assistant.present.inert import inert
 
     text = answer.markdown
     for flag in answer.guardrail.flags:
         # Arithmetic from a corpus dose ("1 g/kg x 70 kg = 70 g") is derived, not invented.
-        if flag.code is FlagCode.CALCULATION and flag.text and flag.message in text:
+        shown = inert(flag.message)  # as the Markdown writes it (assistant.present.inert)
+        if flag.code is FlagCode.CALCULATION and flag.text and shown in text:
             sources = parse_doses(flag.text)
             if sources and all(_dose_key(dose) in corpus_keys for dose in sources):
-                text = text.replace(flag.message, " ")
+                text = text.replace(shown, " ")
     return [dose.text for dose in parse_doses(text) if _dose_key(dose) not in corpus_keys]
 
 

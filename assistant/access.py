@@ -18,9 +18,13 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import SettingsError
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MIN_SECRET_CHARS = 16
 MAKE_ONE = "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
@@ -92,3 +96,37 @@ def bearer(header: str | None) -> str | None:
 def may_change_library(settings: Settings, host: str | None, given: str | None) -> bool:
     """On this computer only, anyone may; on a shared server only the holder of the admin secret."""
     return not is_shared(settings, host) or matches(admin_secret(settings), given)
+
+
+TOKEN_NEEDED = "This server needs a token: send the header 'Authorization: Bearer <token>'."
+
+
+class BearerToken:
+    """ASGI middleware for ``serve --token-file``: every request (``/health`` and ``/docs`` too) needs the token.
+
+    Checked before the body is read, compared in constant time; a missing or wrong token is a 401
+    that says what to send, never which part was wrong. A load balancer sends the header like any client.
+    """
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        if matches(self.token, bearer(header)):
+            await self.app(scope, receive, send)
+            return
+        from starlette.responses import JSONResponse
+
+        refusal = JSONResponse(
+            {"detail": TOKEN_NEEDED}, status_code=401, headers={"WWW-Authenticate": "Bearer", "Connection": "close"}
+        )
+        await refusal(scope, _disconnected, send)
+
+
+async def _disconnected() -> Message:
+    return {"type": "http.disconnect"}

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant import __version__
-from assistant.access import api_token, bearer, matches
+from assistant.access import BearerToken, api_token
 from assistant.answer import Answer
 from assistant.errors import AssistantError, InputError
 from assistant.ingest.metadata import DocumentMeta
@@ -204,33 +204,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 async def _nothing() -> Message:
     return {"type": "http.disconnect"}
-
-
-# --------------------------------------------------------------------------- bearer token
-
-
-class BearerToken:
-    """With ``serve --token-file``: every request (``/health`` and ``/docs`` too) needs ``Authorization: Bearer <token>``.
-
-    Checked before the body is read, compared in constant time; a missing or wrong token is a 401
-    that says what to send, never which part was wrong. A load balancer sends the header like any client.
-    """
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.token = token
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-        if matches(self.token, bearer(header)):
-            await self.app(scope, receive, send)
-            return
-        body = Problem(detail="This server needs a token: send the header 'Authorization: Bearer <token>'.")
-        headers = {"WWW-Authenticate": "Bearer", "Connection": "close"}
-        await JSONResponse(body.model_dump(), status_code=401, headers=headers)(scope, _nothing, send)
 
 
 # --------------------------------------------------------------------------- errors

@@ -78,7 +78,13 @@ def append(settings: Settings, record: dict[str, Any]) -> Path:
 
 
 def library_change(
-    settings: Settings, action: str, *, file: Path | None = None, client: str | None = None, outcome: str = "ok", **extra: Any
+    settings: Settings,
+    action: str,
+    *,
+    file: Path | None = None,
+    client: str | None = None,
+    outcome: str = "ok",
+    **extra: Any,
 ) -> Path:
     """Record one change of the library: the file's name, sha256 and size when there is a file."""
     record: dict[str, Any] = {"action": action, "outcome": outcome}
@@ -139,7 +145,9 @@ def build_id(manifest: Any) -> str:
     return str(own) if own else sha256_hex(manifest.model_dump_json())[:16]
 
 
-def answer_record(question: str, build: str, statements: Iterable[str], flags: Iterable[str], abstained: bool) -> dict[str, Any]:
+def answer_record(
+    question: str, build: str, statements: Iterable[str], flags: Iterable[str], abstained: bool
+) -> dict[str, Any]:
     """The audit record of one answer (the question only as its sha256)."""
     return {
         "action": "answer",

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from assistant.answer.labels import citation_chips
 from assistant.answer.schema import ABSTAIN_MESSAGE, Answer, Quote, QuoteGroup
+from assistant.present.inert import inert
 from assistant.present.text import (
     ABSTAIN_TITLE,
     DIRECT_LABEL,
@@ -31,7 +32,6 @@ from assistant.present.text import (
     split_direct,
     trailing_labels,
 )
-from assistant.present.inert import inert
 from assistant.present.view import answer_view
 
 EXPORT_TITLE = "# Guideline assistant conversation"

@@ -62,7 +62,9 @@ def _dose(text: str) -> Answer:
 
 
 def _flag(text: str) -> Answer:
-    flag = Flag(code=FlagCode.DOSE_MISMATCH, severity=Severity.WARN, message=f"The question's {text} differs.", text=text)
+    flag = Flag(
+        code=FlagCode.DOSE_MISMATCH, severity=Severity.WARN, message=f"The question's {text} differs.", text=text
+    )
     return _quote().model_copy(update={"guardrail": Guardrail(status="warn", flags=[flag]), "notes": [text]})
 
 

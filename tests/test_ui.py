@@ -249,6 +249,19 @@ def open_app() -> AppTest:
     return at
 
 
+@pytest.fixture(autouse=True)
+def _on_this_computer() -> Iterator[None]:
+    """The page as ``make run`` serves it (127.0.0.1): not shared, so the library controls are drawn.
+
+    Without an address Streamlit listens on every interface, and the page hides them (tests/test_ui_access.py).
+    """
+    from streamlit import config
+
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", None)
+
+
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch, settings, assistant) -> AppTest:
     """The page over the session's corpus and index (already built by the ``assistant`` fixture)."""

@@ -39,7 +39,7 @@ def client_address() -> str | None:
         address = st.context.ip_address
     except AttributeError:
         return None
-    return str(address) if address else None
+    return address if isinstance(address, str) and address else None
 
 
 def library_unlocked(settings: Settings) -> bool:

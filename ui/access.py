@@ -61,7 +61,9 @@ def library_unlocked(settings: Settings) -> bool:
     if matches(secret, st.session_state.get(SECRET_KEY)):
         return True
     with st.form("ga_admin", border=False):
-        given = st.text_input("Admin secret", type="password", help="Needed to add guidelines or rebuild the index.")
+        given = st.text_input(
+            "Admin secret", type="password", key="ga_admin_given", help="Needed to add guidelines or rebuild the index."
+        )
         if st.form_submit_button("Unlock library changes", icon=":material/lock_open:"):
             if matches(secret, given):
                 st.session_state[SECRET_KEY] = given

@@ -164,7 +164,7 @@ def test_upload_never_overwrites_or_escapes_the_folder(tmp_path: Path) -> None:
     assert saved == tmp_path.resolve() / "new-guide.md" and saved.read_bytes() == b"# New\n\nText.\n"
     for name, data, reason in [
         ("new guide.md", b"other", "already exists"),
-        ("big.md", b"x" * (render.MAX_UPLOAD_MB * 1024 * 1024 + 1), "larger than"),
+        ("big.md", b"x" * (render.MAX_UPLOAD_MB * 1024 * 1024 + 1), "over the 5 MB limit"),
         ("empty.txt", b"  \n", "empty"),
         ("tool.exe", b"MZ", "only"),
     ]:
@@ -217,8 +217,9 @@ def test_dose_rows_carry_guideline_section_and_page(assistant) -> None:
 def test_markdown_export_reads_cleanly(assistant) -> None:
     answers = [assistant.ask(DOSE_QUESTION), assistant.ask(OFF_TOPIC), assistant.ask("<b>x</b> IVIG (dose)?")]
     markdown = render.conversation_markdown(answers, ["IVIG in Autoimmune Hemolytic Anemia (ivig-in-aiha.txt)"])
-    assert "\\" not in markdown, "no backslash escapes"
-    assert "## 3. <b>x</b> IVIG (dose)?" in markdown and render.ABSTAIN_TITLE in markdown
+    # Ordinary text reads as written; HTML (here the user's) is escaped, never drawn (issue 22 case 9).
+    assert "## 3. \\<b>x\\</b> IVIG (dose)?" in markdown and render.ABSTAIN_TITLE in markdown
+    assert "\\" not in markdown.replace("\\<b>x\\</b>", ""), "no backslash escapes in ordinary text"
     for quote in answers[0].quotes:
         if not present.is_bare_lead_in(quote):
             assert f"> {quote.text}" in markdown

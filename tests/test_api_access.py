@@ -82,7 +82,9 @@ def test_every_request_needs_the_token(token_server: str, method: str, path: str
     assert response.status_code == status, response.text
     if status == 401:
         assert response.headers["www-authenticate"] == "Bearer"
-        assert response.json() == {"detail": "This server needs a token: send the header 'Authorization: Bearer <token>'."}
+        assert response.json() == {
+            "detail": "This server needs a token: send the header 'Authorization: Bearer <token>'."
+        }
         assert TOKEN not in response.text
 
 

@@ -90,7 +90,9 @@ def _unlock(page, given: str) -> None:
     [(None, False), ("not-the-admin-secret-at-all", False), (SECRET, True)],
     ids=["no secret typed", "a wrong secret", "the admin secret"],
 )
-def test_the_upload_control_only_with_the_admin_secret(shared_server: str, page, typed: str | None, uploader: bool) -> None:
+def test_the_upload_control_only_with_the_admin_secret(
+    shared_server: str, page, typed: str | None, uploader: bool
+) -> None:
     page.goto(shared_server)
     _sidebar_ready(page)
     assert page.locator(UPLOADER).count() == 0, "a shared page draws no upload control before the secret"

@@ -74,7 +74,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("host", "secret", "shared", "typed", "drawn", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("host", "secret", "shared", "typed", "drawn", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_library_controls_only_for_those_who_may_change_it(
     monkeypatch, private_library, tmp_path, address, host, secret, shared, typed, drawn, field
 ) -> None:
@@ -89,7 +91,9 @@ def test_library_controls_only_for_those_who_may_change_it(
         assert any("not the admin secret" in e.value for e in at.sidebar.error)
 
 
-def test_an_upload_its_rebuild_and_an_answer_are_in_the_audit_log(monkeypatch, private_library, tmp_path, address) -> None:
+def test_an_upload_its_rebuild_and_an_answer_are_in_the_audit_log(
+    monkeypatch, private_library, tmp_path, address
+) -> None:
     monkeypatch.setenv("GUIDELINE_ASSISTANT_AUDIT_ANSWERS", "true")
     at = _page(monkeypatch, private_library, tmp_path, "127.0.0.1", secret=False)
     text = b"# Sepsis in adults\n\n## Fluids\n\nGive a 500 mL crystalloid bolus over 15 minutes to adults with sepsis [1].\n"
@@ -100,7 +104,9 @@ def test_an_upload_its_rebuild_and_an_answer_are_in_the_audit_log(monkeypatch, p
     assert (upload["action"], upload["file"], upload["outcome"]) == ("upload", "sepsis.md", "ok")
     assert upload["sha256"] == audit.sha256_hex(text) and upload["size"] == len(text)
     assert rebuild["action"] == "rebuild" and rebuild["outcome"] == "ok"
-    assert answer["action"] == "answer" and answer["question_sha256"] == audit.sha256_hex("What fluid bolus is given in sepsis?")
+    assert answer["action"] == "answer" and answer["question_sha256"] == audit.sha256_hex(
+        "What fluid bolus is given in sepsis?"
+    )
     assert answer["statements"] and answer["build_id"]
 
 

@@ -107,7 +107,9 @@ def test_the_log_survives_a_rebuild_as_the_same_file(make_corpus) -> None:
     settings = make_corpus({"g.md": "# G\n\n## Dose\n\nGive IVIG 1 g/kg once [1].\n"})
     Assistant.build(settings)
     Assistant.record_change(settings, "rebuild", client="first")
-    (settings.corpus_dir / "h.md").write_text("# H\n\n## Dose\n\nGive prednisone 1 mg/kg daily [1].\n", encoding="utf-8")
+    (settings.corpus_dir / "h.md").write_text(
+        "# H\n\n## Dose\n\nGive prednisone 1 mg/kg daily [1].\n", encoding="utf-8"
+    )
     Assistant.build(settings)
     Assistant.record_change(settings, "rebuild", client="second")
     records = audit.read_log(audit.log_path(settings)).records

@@ -137,3 +137,33 @@ def test_the_raw_statement_stays_in_the_quote(payload: str) -> None:
 )
 def test_ordinary_guideline_text_reads_as_written(text: str, expected: str) -> None:
     assert inert(text) == expected
+
+
+HOSTILE_GUIDELINE = (
+    "# Warm AIHA :material/warning: $$x$$\n\n## Dose <img src=x onerror=alert(1)>\n\n"
+    "Give IVIG 1 g/kg once daily for 2 days [click](javascript:alert(1)) "
+    "![t](https://tracker.example/p.png) <script>alert(1)</script> [1].\n\n"
+    "## References\n\n1. Smith J. [Blood](https://evil.example). 2020.\n"
+)
+
+
+@pytest.mark.slow  # builds an index of its own
+def test_ask_json_carries_the_raw_statement_and_inert_markdown(make_corpus) -> None:
+    """End to end: a guideline file with every kind of markup, answered by ``ask --json``."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    settings = make_corpus({"hostile.md": HOSTILE_GUIDELINE})
+    args = ["ask", "What IVIG dose is given in warm AIHA?", "--json", "--corpus", str(settings.corpus_dir)]
+    result = CliRunner().invoke(app, [*args, "--index", str(settings.index_dir)])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    (quote,) = [q for q in answer["quotes"] if "IVIG 1 g/kg" in q["text"]]
+    assert "[click](javascript:alert(1))" in quote["text"] and "<script>" in quote["text"], "the raw statement is kept"
+    page = _renderer().render(answer["answer"])
+    assert not re.search(r"<(a|img|script)\b", page), page
+    assert ":material/" not in answer["answer"] and not re.search(r"(?<!\\)\$", answer["answer"])
+    assert "[click](javascript:alert(1))" in _shown_text(page), "shown as written"

@@ -12,15 +12,16 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
-from test_browser import (  # noqa: F401  (page and requested are fixtures)
+from test_browser import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
     PROJECT_ROOT,
     SCREENSHOTS,
+    WAIT_SECONDS,
     free_port,
-    page,
-    requested,
     wait_for_health,
     wait_until_idle,
 )
@@ -73,6 +74,23 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory, settings, assistant)
                 process.wait(timeout=15)
 
 
+@pytest.fixture
+def tab() -> Iterator[Any]:
+    """A page of headless Chromium (as tests/test_browser.py drives it)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (`apt-get install -y chromium`).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 2000})
+            context.set_default_timeout(WAIT_SECONDS * 1000)
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
 def _sidebar_ready(page) -> None:
     page.get_by_text("Library").first.wait_for(state="visible")
     wait_until_idle(page)
@@ -91,8 +109,9 @@ def _unlock(page, given: str) -> None:
     ids=["no secret typed", "a wrong secret", "the admin secret"],
 )
 def test_the_upload_control_only_with_the_admin_secret(
-    shared_server: str, page, typed: str | None, uploader: bool
+    shared_server: str, tab: Any, typed: str | None, uploader: bool
 ) -> None:
+    page = tab
     page.goto(shared_server)
     _sidebar_ready(page)
     assert page.locator(UPLOADER).count() == 0, "a shared page draws no upload control before the secret"

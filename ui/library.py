@@ -31,7 +31,7 @@ def save_upload(corpus_dir: Path, name: str, data: bytes) -> Path:
     safe = render.safe_upload_name(name)
     if safe is None:
         raise UploadRefused(f"{name}: only {', '.join('.' + t for t in render.UPLOAD_TYPES)} files can be added.")
-    limit = min(Assistant.size_limit(safe), render.MAX_UPLOAD_MB * 1024 * 1024)  # the index's limit, one for both
+    limit = min(Assistant.size_limit(safe), render.MAX_UPLOAD_MB * 1_000_000)  # the index's limit, one for both
     if len(data) > limit:
         raise UploadRefused(
             f"{name}: {len(data) / 1e6:,.1f} MB is over the {limit / 1e6:,.0f} MB limit for "

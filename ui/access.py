@@ -37,7 +37,7 @@ def client_address() -> str | None:
     """The visitor's address as Streamlit saw it (None where it does not say), for the audit log."""
     try:
         address = st.context.ip_address
-    except AttributeError:
+    except (AttributeError, RuntimeError):  # an older Streamlit; no runtime (AppTest in a thread)
         return None
     return address if isinstance(address, str) and address else None
 

@@ -49,3 +49,14 @@ def _escape_contextual(match: re.Match[str]) -> str:
     """A backslash before the character that would start markup (after the icon name for ``:name/``)."""
     icon = match.group("icon")
     return f"{icon}\\/" if icon else "\\" + match.group(0)
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def uninert(markdown: str) -> str:
+    """The characters as written: every backslash escape removed (``uninert(inert(t)) == t``).
+
+    For reading our own Markdown back as text, e.g. the evaluation's search for doses in an answer.
+    """
+    return _ESCAPED.sub(r"\1", markdown)

@@ -167,3 +167,11 @@ def test_ask_json_carries_the_raw_statement_and_inert_markdown(make_corpus) -> N
     assert not re.search(r"<(a|img|script)\b", page), page
     assert ":material/" not in answer["answer"] and not re.search(r"(?<!\\)\$", answer["answer"])
     assert "[click](javascript:alert(1))" in _shown_text(page), "shown as written"
+
+
+@pytest.mark.parametrize("text", [*PAYLOADS.values(), "C:\\path\\*x*", "~70% [1]", "a\\\\b \\[1\\]"])
+def test_escapes_undo_exactly(text: str) -> None:
+    """What the evaluation reads back from the Markdown is the text as written."""
+    from assistant.present.inert import uninert
+
+    assert uninert(inert(text)) == text

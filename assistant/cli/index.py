@@ -133,11 +133,10 @@ def index_status_command(
 
 def _audit_build(settings: Settings) -> None:
     """A build from the command line is a library change too: recorded in the audit log, by the user who ran it."""
-    import getpass
-
     from assistant.assistant import Assistant
+    from assistant.cli.ask import cli_user
 
     try:
-        Assistant.record_change(settings, "rebuild", client=f"cli:{getpass.getuser()}")
+        Assistant.record_change(settings, "rebuild", client=cli_user())
     except AssistantError as exc:
         err.print(f"[yellow]Not recorded in the audit log: {escape(str(exc))}", soft_wrap=True)

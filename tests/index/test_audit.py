@@ -114,3 +114,16 @@ def test_the_log_survives_a_rebuild_as_the_same_file(make_corpus) -> None:
     Assistant.record_change(settings, "rebuild", client="second")
     records = audit.read_log(audit.log_path(settings)).records
     assert [r["client"] for r in records] == ["first", "second"]
+
+
+@pytest.mark.slow  # builds an index through the command line
+def test_the_command_line_records_its_build_and_answers(make_corpus) -> None:
+    settings = make_corpus({"g.md": "# G\n\n## Dose\n\nGive IVIG 1 g/kg once [1].\n"})
+    where = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", "build", *where]).exit_code == 0
+    asked = runner.invoke(app, ["ask", "IVIG dose?", *where], env={"GUIDELINE_ASSISTANT_AUDIT_ANSWERS": "1"})
+    assert asked.exit_code == 0, asked.output
+    build, answer = audit.read_log(audit.log_path(settings)).records
+    assert build["action"] == "rebuild" and build["client"].startswith("cli")
+    assert answer["action"] == "answer" and answer["client"] == build["client"] and answer["statements"]

@@ -26,8 +26,9 @@ _ALWAYS = re.compile(r"([\\*`~$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 # a comment or an autolink; "&" opening an entity; the "/" of an icon code such as ":material/…:"
 # (Streamlit rewrites the literal ":material/" before it parses escapes, so only splitting it works).
 _CONTEXTUAL = re.compile(r"\](?=[(\[:])|<(?=[A-Za-z/!?])|&(?=#?\w+;)|(?P<icon>:[A-Za-z][\w-]{0,40})/")
-# Text that starts a line as a heading, a block quote, a list item, a setext underline or a table row.
-_BLOCK_START = re.compile(r"^(?:[#>+=|-]|\d{1,9}(?=[.)]))")
+# Text that starts a line as a block quote, a heading, a list item, a thematic break or a setext underline
+# ("2.5 mg" or "-5 °C" start nothing and are left alone).
+_BLOCK_START = re.compile(r"^(?:>|#{1,6}(?=\s|$)|[-+](?=\s|$)|-{2,}|=+\s*$|\d{1,9}(?=[.)](?:\s|$)))")
 
 
 def inert(text: str | None) -> str:

@@ -35,6 +35,9 @@ PAYLOADS = {
     "inline math": "cost $5 or $6",
     "emphasis hides characters": "give *not* 2_3_4 ~~5 mg~~",
     "heading at a line start": "# Give 10 g/kg",
+    "list item at a line start": "- Give 10 g/kg",
+    "numbered item at a line start": "3) Give 10 g/kg",
+    "thematic break": "---",
 }
 
 BASE = Quote(
@@ -133,6 +136,12 @@ def test_the_raw_statement_stays_in_the_quote(payload: str) -> None:
         ("80 mg/kg/day divided q12h", "80 mg/kg/day divided q12h"),
         ("ratio 1:2/3", "ratio 1:2/3"),
         ("1. Give IVIG", "1\\. Give IVIG"),
+        ("2.5 mg/kg once", "2.5 mg/kg once"),
+        ("-5 °C storage", "-5 °C storage"),
+        ("- a list item", "\\- a list item"),
+        ("---", "\\---"),
+        ("> quoted", "\\> quoted"),
+        ("#5 French catheter", "#5 French catheter"),
     ],
 )
 def test_ordinary_guideline_text_reads_as_written(text: str, expected: str) -> None:

@@ -11,8 +11,9 @@ would: a citation like ``[1]``, ``p < 0.05`` or ``80 mg/kg/day`` is left as writ
 the exported file stays readable and the doses in it read as in the guideline.
 The raw statement is always kept, unescaped, in ``quotes[].text``.
 
-Not covered, on purpose: a bare ``https://…`` or ``www.…`` stays plain text here;
-some renderers (GitHub) draw it as a link to the address it shows, which the reader sees.
+Not covered: a bare ``https://…`` or ``www.…`` stays plain text here; some renderers (GitHub)
+draw it as a link to the address it shows, which the reader sees. An emoji shortcode (``:warning:``)
+is replaced by some renderers after parsing, where no escape reaches.
 """
 
 from __future__ import annotations

@@ -139,3 +139,10 @@ def test_a_refused_upload_is_shown_in_one_line(monkeypatch, private_library, tmp
     (error,) = at.sidebar.error
     assert plain(error.value).startswith("big.md: 6.0 MB is over the 5 MB limit for .md guidelines")
     assert not (private_library[0] / "big.md").exists()
+
+
+def test_an_unreadable_secret_file_keeps_the_library_locked(monkeypatch, private_library, tmp_path, address) -> None:
+    monkeypatch.setenv("GUIDELINE_ASSISTANT_ADMIN_SECRET_FILE", str(tmp_path / "no-such-secret"))
+    at = _page(monkeypatch, private_library, tmp_path, "0.0.0.0", secret=False)
+    assert _controls(at) == (False, False, False)
+    assert any("cannot be read" in plain(error.value) for error in at.sidebar.error)

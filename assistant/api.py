@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant import __version__
+from assistant.access import BearerToken, api_token
 from assistant.answer import Answer
 from assistant.errors import AssistantError, InputError
 from assistant.ingest.metadata import DocumentMeta
@@ -62,9 +63,12 @@ DOCS_ASSETS = "/docs-assets"
 
 
 class AskRequest(BaseModel):
-    """One question, as the CLI's ``ask`` takes it, plus the conversation it continues."""
+    """One question, as the CLI's ``ask`` takes it, plus the conversation it continues.
 
-    model_config = ConfigDict(extra="forbid")
+    Strict: ``"k": true`` or ``"k": "5"`` is a 422, never silently 1 or 5 (JSON has numbers for numbers).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(description="The question in plain language (at most max_question_chars characters).")
     k: int | None = Field(default=None, ge=1, le=50, description="Passages retrieved before selection.")
@@ -285,11 +289,14 @@ def _plain_docs(app: FastAPI) -> str:
 # --------------------------------------------------------------------------- the app
 
 
-def create_app(assistant: Assistant | None = None, settings: Settings | None = None) -> FastAPI:
+def create_app(
+    assistant: Assistant | None = None, settings: Settings | None = None, token: str | None = None
+) -> FastAPI:
     """The API over one loaded assistant (loaded here, once, when not given).
 
     Also the uvicorn factory for several workers (``assistant.api:create_app``): each
     worker process then loads the index named by the GUIDELINE_ASSISTANT_* variables.
+    ``token`` (else ``Settings.api_token_file``'s) is the bearer token every request must carry.
     """
     if assistant is None:
         from assistant import Assistant
@@ -304,15 +311,18 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         redoc_url=None,
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    required = token if token is not None else api_token(served.settings)
+    if required is not None:
+        app.add_middleware(BearerToken, token=required)  # added last, so it runs first: before any body is read
     _install_error_handlers(app)
     _install_docs(app)
     conversations = ConversationStore(served.new_conversation)
     documents = Documents(sources=served.sources, documents=served.documents(served.settings))
     health = _HealthCache(served, conversations)
-    errors: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (400, 413, 422, 500, 503)}
+    errors: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (400, 401, 413, 422, 500, 503)}
 
     @app.post("/ask", response_model=Answer, responses=errors, summary="Answer one question")
-    def ask(body: AskRequest, response: Response) -> Answer:
+    def ask(body: AskRequest, request: Request, response: Response) -> Answer:
         """The answer schema of ``ask --json``; the ``X-Conversation-Id`` header continues the conversation.
 
         ``X-Conversation-Status`` says ``new``, ``continued`` or ``restarted`` (the id given was
@@ -320,7 +330,10 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         """
         conversation_id, slot, status = conversations.open(body.conversation_id)
         with slot.lock:
-            answer = served.ask(body.question, body.k, documents=body.documents, conversation=slot.conversation)
+            client = request.client.host if request.client else None
+            answer = served.ask(
+                body.question, body.k, documents=body.documents, conversation=slot.conversation, client=client
+            )
         response.headers[CONVERSATION_ID] = conversation_id
         response.headers[CONVERSATION_STATUS] = status
         return answer
@@ -419,4 +432,6 @@ def serve(
         Assistant.build(settings)
     os.environ[ENV_PREFIX + "CORPUS_DIR"] = str(settings.corpus_dir.resolve())
     os.environ[ENV_PREFIX + "INDEX_DIR"] = str(settings.index_dir.resolve())
+    if settings.api_token_file is not None:  # each worker reads the same token file
+        os.environ[ENV_PREFIX + "API_TOKEN_FILE"] = str(settings.api_token_file.resolve())
     uvicorn.run("assistant.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")

@@ -14,11 +14,12 @@ from langchain_core.language_models import BaseChatModel
 from assistant.answer.schema import Answer
 from assistant.chain import Guard, build_chain
 from assistant.errors import CorpusError
+from assistant.index import audit
 from assistant.index.build import build_index, ensure_index
 from assistant.index.calibration import read_calibration
 from assistant.index.embeddings import get_embedder, set_thread_policy
 from assistant.index.store import IndexStatus, LoadedIndex, Manifest, Progress, index_status, read_documents
-from assistant.ingest.files import FileProgress, extracted_by_reader, read_guideline
+from assistant.ingest.files import FileProgress, extracted_by_reader, read_guideline, size_limit
 from assistant.ingest.metadata import DocumentMeta
 from assistant.ingest.parser import Document, parse_document
 from assistant.ingest.preflight import check_corpus
@@ -101,16 +102,36 @@ class Assistant:
         *,
         documents: list[str] | None = None,
         conversation: Conversation | None = None,
+        client: str | None = None,
     ) -> Answer:
         """Answer one question; raises :class:`~assistant.errors.InputError` for an unusable question.
 
         ``documents`` restricts the answer to those guidelines (names as in ``quotes[].source``;
         an unknown name is an :class:`~assistant.errors.UnknownDocumentError` listing the real ones).
         ``conversation`` (from :meth:`new_conversation`) lets a follow-up such as "and in children?"
-        be answered as a standalone question, shown in ``Answer.asked_as``.
+        be answered as a standalone question, shown in ``Answer.asked_as``. With ``Settings.audit_answers``
+        the answer is recorded in the audit log (``client``: the address the question came from).
         """
         payload = {"question": question, "k": k, "documents": documents, "conversation": conversation}
-        return self.chain.invoke(payload)
+        answer: Answer = self.chain.invoke(payload)
+        if self.settings.audit_answers:
+            flags = [flag.code.value for flag in answer.guardrail.flags]
+            statements = [quote.chunk_id for quote in answer.quotes]
+            record = audit.answer_record(question, audit.build_id(self.manifest), statements, flags, answer.abstained)
+            audit.append(self.settings, {**record, "client": client})
+        return answer
+
+    @staticmethod
+    def record_change(
+        settings: Settings, action: str, *, file: Path | None = None, client: str | None = None, outcome: str = "ok"
+    ) -> None:
+        """Append a library change (upload, rebuild) to the audit log: file, sha256, size, time, client."""
+        audit.library_change(settings, action, file=file, client=client, outcome=outcome)
+
+    @staticmethod
+    def size_limit(name: str) -> int:
+        """The largest file of this name's type the index reads: an upload over it is refused at once."""
+        return size_limit(name)
 
     @staticmethod
     def new_conversation() -> Conversation:

@@ -54,3 +54,7 @@ class IndexFolderError(AssistantError):
 
 class RankerTrainingError(InputError):
     """A gold set that cannot train a ranker (too few questions whose evidence is among the candidates)."""
+
+
+class AuditLogError(AssistantError):
+    """The audit log cannot be written or read (a folder that is not ours, a full or read-only disk)."""

@@ -7,11 +7,12 @@ Unknown keys are rejected so that a typo fails loudly instead of being ignored.
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from assistant.errors import SettingsError
 
@@ -88,6 +89,31 @@ class Settings(BaseModel):
         description="Statements from which the index is an approximate FAISS HNSW graph instead of an exact flat one.",
     )
 
+    admin_secret: SecretStr | None = Field(
+        default=None,
+        description="The secret that unlocks changing the library (upload, rebuild) on a shared chat or API. "
+        "Prefer admin_secret_file: an environment variable is visible to other processes of the same user.",
+    )
+    admin_secret_file: Path | None = Field(
+        default=None, description="A file holding the admin secret (its first line); read when the secret is needed."
+    )
+    api_token_file: Path | None = Field(
+        default=None,
+        description="A file holding the bearer token every HTTP API request must carry (serve --token-file).",
+    )
+    shared: bool = Field(
+        default=False,
+        description="Treat the chat as shared even on a loopback address (behind a reverse proxy): library "
+        "changes then need the admin secret. A non-loopback server address is always shared.",
+    )
+    audit_log: Path | None = Field(
+        default=None, description="The append-only audit log (JSON Lines); empty means audit.jsonl in the index folder."
+    )
+    audit_answers: bool = Field(
+        default=False,
+        description="Also record every answer in the audit log (time, question hash, build id, quoted statement ids, flags).",
+    )
+
     @field_validator(
         "k", "max_quotes", "candidates", "rank_depth", "rrf_k", "batch_size", "max_question_chars", "query_threads",
         "ann_threshold",
@@ -122,6 +148,7 @@ class Settings(BaseModel):
 
     def __init__(self, **data: Any) -> None:
         """Validate once; a bad value is a one-line :class:`SettingsError` naming where it came from."""
+        _reject_unknown_variables(type(self).model_fields)
         try:
             super().__init__(**data)
         except ValidationError as exc:
@@ -144,6 +171,16 @@ class Settings(BaseModel):
         """A copy with the given fields replaced; ``None`` means keep the current value."""
         changes = {key: value for key, value in overrides.items() if value is not None}
         return Settings(**{**self.model_dump(), **changes}) if changes else self
+
+
+def _reject_unknown_variables(fields: dict[str, Any]) -> None:
+    """A GUIDELINE_ASSISTANT_* variable that names no setting is a typo: say so instead of ignoring it."""
+    for variable in sorted(os.environ):
+        name = variable[len(ENV_PREFIX) :].lower()
+        if variable.startswith(ENV_PREFIX) and name not in fields:
+            close = difflib.get_close_matches(name, list(fields), n=1)
+            hint = f"did you mean {ENV_PREFIX}{close[0].upper()}?" if close else "see the settings table in the README."
+            raise SettingsError(f"Unknown setting {variable} in the environment; {hint} Remove or rename it.")
 
 
 def _describe(exc: ValidationError, given: dict[str, Any]) -> str:

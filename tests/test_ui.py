@@ -110,6 +110,13 @@ def test_escape_markdown_shows_text_literally(text: str, why: str) -> None:
     assert unescaped_special is None, f"{why}: {escaped!r}"
 
 
+@pytest.mark.parametrize("text", [":material/home: here", "a :material/warning: b", "x :material/x:"])
+def test_escape_markdown_breaks_streamlit_icon_codes(text: str) -> None:
+    """Streamlit turns a literal ":material/" into an icon before reading escapes (issue 22 case 9)."""
+    escaped = render.escape_markdown(text)
+    assert ":material/" not in escaped and plain(escaped) == text
+
+
 def flag(code: FlagCode, severity: Severity, message: str = "A message.") -> Flag:
     return Flag(code=code, severity=severity, message=message)
 
@@ -161,7 +168,7 @@ def test_upload_never_overwrites_or_escapes_the_folder(tmp_path: Path) -> None:
     assert saved == tmp_path.resolve() / "new-guide.md" and saved.read_bytes() == b"# New\n\nText.\n"
     for name, data, reason in [
         ("new guide.md", b"other", "already exists"),
-        ("big.md", b"x" * (render.MAX_UPLOAD_MB * 1024 * 1024 + 1), "larger than"),
+        ("big.md", b"x" * (render.MAX_UPLOAD_MB * 1024 * 1024 + 1), "over the 5 MB limit"),
         ("empty.txt", b"  \n", "empty"),
         ("tool.exe", b"MZ", "only"),
     ]:
@@ -214,8 +221,9 @@ def test_dose_rows_carry_guideline_section_and_page(assistant) -> None:
 def test_markdown_export_reads_cleanly(assistant) -> None:
     answers = [assistant.ask(DOSE_QUESTION), assistant.ask(OFF_TOPIC), assistant.ask("<b>x</b> IVIG (dose)?")]
     markdown = render.conversation_markdown(answers, ["IVIG in Autoimmune Hemolytic Anemia (ivig-in-aiha.txt)"])
-    assert "\\" not in markdown, "no backslash escapes"
-    assert "## 3. <b>x</b> IVIG (dose)?" in markdown and render.ABSTAIN_TITLE in markdown
+    # Ordinary text reads as written; HTML (here the user's) is escaped, never drawn (issue 22 case 9).
+    assert "## 3. \\<b>x\\</b> IVIG (dose)?" in markdown and render.ABSTAIN_TITLE in markdown
+    assert "\\" not in markdown.replace("\\<b>x\\</b>", ""), "no backslash escapes in ordinary text"
     for quote in answers[0].quotes:
         if not present.is_bare_lead_in(quote):
             assert f"> {quote.text}" in markdown
@@ -244,6 +252,19 @@ def open_app() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+@pytest.fixture(autouse=True)
+def _on_this_computer() -> Iterator[None]:
+    """The page as ``make run`` serves it (127.0.0.1): not shared, so the library controls are drawn.
+
+    Without an address Streamlit listens on every interface, and the page hides them (tests/test_ui_access.py).
+    """
+    from streamlit import config
+
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", None)
 
 
 @pytest.fixture
@@ -422,7 +443,7 @@ def test_off_topic_question_shows_a_calm_abstention(app: AppTest, assistant) -> 
 
 
 def test_example_button_asks_it_and_the_welcome_makes_way(app: AppTest, assistant) -> None:
-    example = app.main.button[0].label
+    example = plain(app.main.button[0].label)  # the label is escaped: it is made of guideline text
     app.main.button[0].click().run()
     assert not app.exception
     user, _ = list(app.chat_message)

@@ -30,9 +30,9 @@ if _ROOT not in sys.path:
 
 from assistant import Assistant  # noqa: E402
 from assistant.answer import Answer  # noqa: E402
-from assistant.errors import AssistantError, IndexCorrupt, InputError, SettingsError  # noqa: E402
+from assistant.errors import AssistantError, AuditLogError, IndexCorrupt, InputError, SettingsError  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from ui import export, library, render, scroll  # noqa: E402
+from ui import access, export, library, render, scroll  # noqa: E402
 from ui.answer_view import show_answer  # noqa: E402
 
 
@@ -103,16 +103,28 @@ def rebuild_index(settings: Settings, label: str = "Updating the search index…
         except AssistantError as exc:
             box.update(label="The index could not be updated", state="error", expanded=True)
             st.error(render.escape_markdown(str(exc)))
+            access.record(settings, "rebuild", outcome=f"failed: {exc}")
             return False
         box.update(label="Index updated", state="complete", expanded=False)
+    problem = access.record(settings, "rebuild")
+    if problem is not None:
+        st.error(render.escape_markdown(problem), icon=":material/error:")
     return True
 
 
 def ask(assistant: Assistant, question: str, k: int, documents: list[str]) -> Turn:
     """One question through the Assistant, in this session's conversation and guideline choice."""
     try:
-        answer = assistant.ask(question, k=k, documents=documents or None, conversation=st.session_state.conversation)
+        answer = assistant.ask(
+            question,
+            k=k,
+            documents=documents or None,
+            conversation=st.session_state.conversation,
+            client=access.client_address(),
+        )
     except InputError as exc:
+        return Turn(question, error=str(exc))
+    except AuditLogError as exc:  # answers are audited and the log cannot be written
         return Turn(question, error=str(exc))
     return Turn(question, answer=answer)
 
@@ -147,10 +159,10 @@ def show_turn(turn: Turn, assistant: Assistant | None, number: int) -> None:
             show_answer(turn.answer, assistant.document if assistant else None, str(number))
 
 
-def show_problem(problem: AssistantError, settings: Settings) -> None:
-    """A corpus, index or model problem: say what is wrong and offer the way out."""
+def show_problem(problem: AssistantError, settings: Settings, may_rebuild: bool = True) -> None:
+    """A corpus, index or model problem: say what is wrong and offer the way out (a rebuild, if this visitor may)."""
     st.error(render.escape_markdown(str(problem)), icon=":material/error:")
-    if isinstance(problem, IndexCorrupt):
+    if isinstance(problem, IndexCorrupt) and may_rebuild:
         st.markdown("The index files are damaged. Rebuild them from the guideline files:")
         if st.button("Rebuild index", key="rebuild_main", icon=":material/build:") and rebuild_index(settings):
             st.rerun()
@@ -189,7 +201,8 @@ def show_welcome(assistant: Assistant) -> None:
     st.caption(render.DISCLAIMER)
     st.markdown("**Try one of these**")
     for number, question in enumerate(render.example_questions(outlines(assistant))):
-        st.button(question, key=f"example-{number}", on_click=_pick, args=(question,), width="stretch")
+        label = render.escape_markdown(question)  # made of guideline titles and sections: never markup
+        st.button(label, key=f"example-{number}", on_click=_pick, args=(question,), width="stretch")
 
 
 def new_conversation() -> None:
@@ -234,7 +247,13 @@ with st.sidebar:
     chosen = library.choose_guidelines(documents)
     with st.expander(f"{len(documents)} guideline(s) in the library", icon=":material/library_books:"):
         library.show_documents(documents, status.manifest.problems if status.manifest else [])
-    library.add_guideline(settings.corpus_dir, lambda: rebuild_index(settings, "Adding the guideline to the index…"))
+    unlocked = access.library_unlocked(settings)  # on a shared page: only with the admin secret
+    if unlocked:
+        library.add_guideline(
+            settings.corpus_dir,
+            lambda: rebuild_index(settings, "Adding the guideline to the index…"),
+            lambda saved: access.record(settings, "upload", saved),
+        )
     st.divider()
     st.button("New conversation", key="new_conversation", icon=":material/add_comment:", on_click=new_conversation)
     downloads = st.container()  # filled at the end, once this run's answer is in the conversation
@@ -249,11 +268,12 @@ with st.sidebar:
             help="How many statements are looked up before the best are chosen and quoted.",
         )
         show_index_status(status)
-        if st.button("Rebuild index", key="rebuild_sidebar", icon=":material/refresh:") and rebuild_index(settings):
+        rebuild = unlocked and st.button("Rebuild index", key="rebuild_sidebar", icon=":material/refresh:")
+        if rebuild and rebuild_index(settings):
             st.rerun()
 
 if problem is not None:
-    show_problem(problem, settings)
+    show_problem(problem, settings, may_rebuild=unlocked)
 
 # The chat input is pinned to the bottom wherever it is called; reading it first lets the
 # welcome make way in the very run that asks the first question.

@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from assistant import Assistant
 from ui import render
 
 
@@ -30,8 +31,12 @@ def save_upload(corpus_dir: Path, name: str, data: bytes) -> Path:
     safe = render.safe_upload_name(name)
     if safe is None:
         raise UploadRefused(f"{name}: only {', '.join('.' + t for t in render.UPLOAD_TYPES)} files can be added.")
-    if len(data) > render.MAX_UPLOAD_MB * 1024 * 1024:
-        raise UploadRefused(f"{name}: is larger than {render.MAX_UPLOAD_MB} MB.")
+    limit = min(Assistant.size_limit(safe), render.MAX_UPLOAD_MB * 1_000_000)  # the index's limit, one for both
+    if len(data) > limit:
+        raise UploadRefused(
+            f"{name}: {len(data) / 1e6:,.1f} MB is over the {limit / 1e6:,.0f} MB limit for "
+            f".{safe.rsplit('.', 1)[-1]} guidelines; the index would not read it."
+        )
     if not data.strip():
         raise UploadRefused(f"{name}: is empty.")
     root = corpus_dir.resolve()
@@ -66,14 +71,21 @@ def choose_guidelines(documents: Sequence[Any]) -> list[str]:
     )
 
 
-def add_guideline(corpus_dir: Path, update_index: Callable[[], bool]) -> None:
-    """The "Add guideline" uploader: save the file once, then update the index (with its progress bar)."""
+def add_guideline(
+    corpus_dir: Path, update_index: Callable[[], bool], audit: Callable[[Path], str | None] = lambda saved: None
+) -> None:
+    """The "Add guideline" uploader: save the file once, record it in the audit log, then update the index.
+
+    ``audit`` returns a problem when the change cannot be recorded; the file is then removed
+    again (this run just created it), so the library never changes without a record.
+    """
     uploaded = st.file_uploader(
         "Add guideline",
         type=list(render.UPLOAD_TYPES),
         key="ga_upload",
         max_upload_size=render.MAX_UPLOAD_MB,
-        help=f"PDF, Markdown, text or HTML, up to {render.MAX_UPLOAD_MB} MB; added to the guideline folder.",
+        help=f"PDF or HTML up to {render.MAX_UPLOAD_MB} MB, Markdown or text up to {Assistant.size_limit('x.md') // 1_000_000} MB; "
+        "added to the guideline folder.",
     )
     added = st.session_state.pop("ga_added", None)
     if added:
@@ -84,7 +96,12 @@ def add_guideline(corpus_dir: Path, update_index: Callable[[], bool]) -> None:
     try:
         saved = save_upload(corpus_dir, uploaded.name, uploaded.getvalue())
     except UploadRefused as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(render.escape_markdown(str(exc)), icon=":material/error:")
+        return
+    problem = audit(saved)
+    if problem is not None:
+        saved.unlink(missing_ok=True)
+        st.error(render.escape_markdown(f"{saved.name} was not added: {problem}"), icon=":material/error:")
         return
     if update_index():
         st.session_state.ga_added = saved.name

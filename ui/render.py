@@ -79,8 +79,9 @@ PAGE_STYLE = (
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark, so escaping
 # generously is always safe; these are the ones Markdown, GFM, Streamlit directives
-# (:color[...]), emoji shortcodes (:smile:) and LaTeX ($) give meaning to.
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=^&\"'])")
+# (:color[...]), emoji shortcodes (:smile:) and LaTeX ($) give meaning to. The "/" too: Streamlit
+# rewrites a literal ":material/" into an icon before it reads escapes, so "\:material\/x\:" is needed.
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=^&\"'/])")
 _LEADING_SPACE = re.compile(r"(?m)^[ \t]+")
 
 

@@ -68,7 +68,7 @@ def ask(
         talk = assistant.new_conversation() if conversation else None
         raise typer.Exit(_ask_batch(assistant, as_json, k, doc, talk))
     try:
-        answer = assistant.ask(question, k=k, documents=doc)
+        answer = assistant.ask(question, k=k, documents=doc, client=cli_user())
     except AssistantError as exc:
         raise fail(exc) from None
     if as_json:
@@ -90,7 +90,9 @@ def _ask_batch(
         if not line.strip():
             continue
         try:
-            answer = assistant.ask(line.rstrip("\n"), k=k, documents=documents, conversation=conversation)
+            answer = assistant.ask(
+                line.rstrip("\n"), k=k, documents=documents, conversation=conversation, client=cli_user()
+            )
         except AssistantError as exc:
             status = EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILURE
             if as_json:
@@ -110,3 +112,13 @@ def print_answer(answer: Answer) -> None:
     """The answer as the terminal view draws it: alerts first (titled and coloured by the flag policy), once each."""
     for part in renderables(answer):
         out.print(part)
+
+
+def cli_user() -> str:
+    """Who asked, for the audit log of answers (``Settings.audit_answers``): ``cli:<user name>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid (a bare container)
+        return "cli"

@@ -21,6 +21,7 @@ from assistant.cli.common import (
     settings_for,
 )
 from assistant.errors import AssistantError
+from assistant.settings import Settings
 
 
 @index_app.command("build")
@@ -45,6 +46,7 @@ def index_build(
             loaded = Assistant.build(settings, progress, file_progress=file_progress, incremental=not full)
     except AssistantError as exc:
         raise fail(exc) from None
+    _audit_build(settings)
     manifest = loaded.manifest
     for problem in manifest.problems:
         err.print(f"[yellow]Skipped:[/yellow] {escape(problem)}", soft_wrap=True)
@@ -127,3 +129,14 @@ def index_status_command(
 
 
 # --------------------------------------------------------------------------- eval and bench
+
+
+def _audit_build(settings: Settings) -> None:
+    """A build from the command line is a library change too: recorded in the audit log, by the user who ran it."""
+    from assistant.assistant import Assistant
+    from assistant.cli.ask import cli_user
+
+    try:
+        Assistant.record_change(settings, "rebuild", client=cli_user())
+    except AssistantError as exc:
+        err.print(f"[yellow]Not recorded in the audit log: {escape(str(exc))}", soft_wrap=True)

@@ -290,8 +290,9 @@ def corpus_dose_keys(statements: Iterable[tuple[str, str | None]]) -> set[tuple[
 def unsupported_doses(answer: Answer, corpus_keys: set[tuple[object, ...]]) -> list[str]:
     """Dose expressions in the answer's Markdown that no corpus statement states."""
     from assistant.guardrails.doses import parse_doses
+    from assistant.present.inert import uninert
 
-    text = answer.markdown
+    text = uninert(answer.markdown)  # the characters as written, without the Markdown's escapes
     for flag in answer.guardrail.flags:
         # Arithmetic from a corpus dose ("1 g/kg x 70 kg = 70 g") is derived, not invented.
         if flag.code is FlagCode.CALCULATION and flag.text and flag.message in text:
@@ -343,10 +344,12 @@ def forbidden_dose_problems(question: str, answer: Answer, facts: Sequence[str] 
     from assistant.guardrails.checks import quoted_doses
     from assistant.guardrails.doses import parse_doses
     from assistant.present import unquoted_text
+    from assistant.present.inert import uninert
     from assistant.vocabulary.drugs import find_drugs, same_drug
 
     problems = [
-        f"states {dose.text!r} in its own words" for dose in parse_doses(unquoted_text(answer.markdown, answer.quotes))
+        f"states {dose.text!r} in its own words"
+        for dose in parse_doses(uninert(unquoted_text(answer.markdown, answer.quotes)))
     ]
     mentions = find_drugs(question)
     named = normalize_fact(" ".join(facts))

@@ -24,6 +24,7 @@ import numpy as np
 
 from assistant import __version__
 from assistant.errors import CorpusError, IndexCorrupt, IndexFolderError, StaleIndex
+from assistant.index.audit import AUDIT_FILE
 from assistant.index.calibration import CALIBRATION_FILE
 from assistant.index.embeddings import Embedder
 from assistant.index.lock import backup_dir, build_lock, recover_interrupted_swap
@@ -271,6 +272,18 @@ def _carry_over_placeholders(index_dir: Path, staging: Path) -> None:
         for path in index_dir.iterdir():
             if path.is_file() and path.name in CARRIED_OVER and not (staging / path.name).exists():
                 shutil.copy2(path, staging / path.name)
+        _link_audit_log(index_dir, staging)
+
+
+def _link_audit_log(index_dir: Path, staging: Path) -> None:
+    """The append-only audit log moves with the index as the same file (a hard link), so a line
+    appended while the new index is swapped in is not lost; a copy where links are not possible."""
+    log = index_dir / AUDIT_FILE
+    if log.is_file() and not log.is_symlink() and not (staging / AUDIT_FILE).exists():
+        try:
+            os.link(log, staging / AUDIT_FILE)
+        except OSError:
+            shutil.copy2(log, staging / AUDIT_FILE)
 
 
 def _swap_in(staging: Path, index_dir: Path) -> None:

@@ -58,6 +58,17 @@ class ParsedFile:
     meta: DocumentMeta
 
 
+def size_limit(name: str) -> int:
+    """The largest file of this type the index reads, in bytes: the one limit uploads are checked against too.
+
+    Text is parsed in memory (5 MB is a whole textbook); a saved page carries markup (4x); a PDF fonts and images.
+    """
+    suffix = Path(name).suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        return MAX_BINARY_BYTES
+    return MAX_FILE_BYTES * 4 if suffix in HTML_SUFFIXES else MAX_FILE_BYTES
+
+
 def read_guideline(path: Path) -> str:
     """Read a text guideline as UTF-8, refusing what cannot be a guideline (the text itself, unrepaired)."""
     if path.suffix.lower() not in TEXT_SUFFIXES:
@@ -65,7 +76,7 @@ def read_guideline(path: Path) -> str:
             f"{path.name}: unsupported file type '{path.suffix or '(none)'}'; "
             f"guideline files must be {', '.join(SUPPORTED_SUFFIXES)}."
         )
-    data = _read_bytes(path, MAX_FILE_BYTES)
+    data = _read_bytes(path, size_limit(path.name))
     if b"\x00" in data:
         raise CorpusError(f"{path.name}: looks like a binary file, not guideline text.")
     try:
@@ -81,13 +92,13 @@ def read_source(path: Path) -> SourceText:
     if suffix in PDF_SUFFIXES:
         from assistant.ingest.pdf import extract_pdf
 
-        _read_bytes(path, MAX_BINARY_BYTES, probe_only=True)
+        _read_bytes(path, size_limit(path.name), probe_only=True)
         extracted = extract_pdf(path)
         return SourceText(extracted.text, "canonical", extracted.pages, _named(path.name, extracted.repairs))
     if suffix in HTML_SUFFIXES:
         from assistant.ingest.html import extract_html
 
-        extracted = extract_html(_read_bytes(path, MAX_FILE_BYTES * 4), path.name)
+        extracted = extract_html(_read_bytes(path, size_limit(path.name)), path.name)
         return SourceText(extracted.text, "canonical", [], _named(path.name, extracted.repairs))
     raw = read_guideline(path)
     repaired, repairs = _repair_encoding(raw, path.name)

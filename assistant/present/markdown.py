@@ -1,7 +1,8 @@
 """Markdown: the JSON ``answer`` field (:func:`markdown`, filled once by :func:`rendered`) and the chat export.
 
-The Markdown is written for a person reading the file: guideline text is copied
-as written (no backslash escapes), the direct answer comes first, the other
+The Markdown is written for a person reading the file: guideline text reads as
+written, made inert by :func:`~assistant.present.inert.inert` (a link, image, HTML,
+icon code or math in a guideline file stays text; ``quotes[].text`` keeps it raw), the direct answer comes first, the other
 statements are grouped under their guideline's title, page and section, and a
 bracket label already in a statement is never repeated after it. The lead line
 ("The guideline says (quoted verbatim):") always sits right above the quotes, so
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 from assistant.answer.labels import citation_chips, direct_label
 from assistant.answer.schema import ABSTAIN_MESSAGE, Answer, Quote, QuoteGroup
+from assistant.present.inert import inert
 from assistant.present.text import (
     ABSTAIN_TITLE,
     DIRECT_LABEL,
@@ -57,11 +59,11 @@ class ExportHeader:
         head = [
             f"- Exported: {self.exported_at}",
             f"- App version: {self.app_version}",
-            f"- Library folder: {self.library}",
+            f"- Library folder: {inert(self.library)}",
             f"- Index build: {self.index_build}",
             f"- Guidelines ({len(self.guidelines)}):",
         ]
-        return head + [f"  - {one_line(title)} ({date})" for title, date in self.guidelines]
+        return head + [f"  - {inert(one_line(title))} ({date})" for title, date in self.guidelines]
 
 
 def index_build_id(created_at: str, files: Mapping[str, str]) -> str:
@@ -74,17 +76,17 @@ def render_quote(quote: Quote) -> str:
     """One quote as a Markdown block quote: its lead-in (for bullets), the text, labels not already in it."""
     lines: list[str] = []
     if quote.context:
-        lines.append(f"> *{one_line(quote.context)}*")
+        lines.append(f"> *{inert(one_line(quote.context))}*")
         lines.append(">")
     chips = citation_chips(trailing_labels(quote))
-    lines.append(f"> {one_line(quote.text)}" + (f" {chips}" if chips else ""))
+    lines.append(f"> {inert(one_line(quote.text))}" + (f" {inert(chips)}" if chips else ""))
     return "\n".join(lines)
 
 
 def render_references(quotes: Iterable[Quote]) -> str:
     """The reference-list entries the quotes cite, one line each (empty when there are none)."""
     entries = {(ref.label, ref.text): None for quote in quotes for ref in quote.references}
-    return "\n".join(f"- [{label}] {one_line(text)}" for label, text in entries)
+    return "\n".join(f"- {inert(f'[{label}] {one_line(text)}')}" for label, text in entries)
 
 
 def _render_group(group: QuoteGroup, heading: str) -> str:
@@ -103,17 +105,17 @@ def render_answer(lead: str, quotes: list[Quote], question: str | None = None) -
     """
     if not quotes:
         return lead or ABSTAIN_MESSAGE
-    parts = [lead]
+    parts = [inert(lead)]
     several = guidelines_heading(quotes)
     if several:
-        parts.append(f"*{several}*")
+        parts.append(f"*{inert(several)}*")
     direct, groups = split_direct(quotes)
     if direct is not None:
         label = direct_label(question, direct.text) if question else DIRECT_LABEL
-        parts.append(_render_group(group_quotes([direct])[0], f"**{label}** · *{quote_location(direct)}*"))
+        parts.append(_render_group(group_quotes([direct])[0], f"**{label}** · *{inert(quote_location(direct))}*"))
         if groups:
             parts.append(f"**{SUPPORTING_LABEL}**")
-    parts += [_render_group(group, f"*{group_heading(group)}*") for group in groups]
+    parts += [_render_group(group, f"*{inert(group_heading(group))}*") for group in groups]
     return "\n\n".join(parts)
 
 
@@ -130,9 +132,9 @@ def head_lines(answer: Answer, exclude: Iterable[str] = ()) -> list[str]:
 
 def markdown(answer: Answer) -> str:
     """The whole answer as Markdown (the schema's ``answer`` field): summary, our notes, the lead, the quotes."""
-    head = head_lines(answer)
+    head = [inert(line) for line in head_lines(answer)]
     if answer.abstained or not answer.quotes:
-        return "\n\n".join([*head, answer.lead or ABSTAIN_MESSAGE])
+        return "\n\n".join([*head, inert(answer.lead or ABSTAIN_MESSAGE)])
     return "\n\n".join([*head, render_answer(answer.lead, answer.quotes, answer.asked_as or answer.question)])
 
 
@@ -148,35 +150,36 @@ def unquoted_text(text: str, quotes: list[Quote], exempt: tuple[str, ...] = ()) 
     from question and quotes, so a model cannot forge them).
     """
     for note in exempt:
-        text = text.replace(note, " ")
+        text = text.replace(inert(note), " ").replace(note, " ")
     for quote in quotes:
         text = text.replace(render_quote(quote), " ")
     for quote in quotes:
         for part in (quote.text, quote.context):
             if part:
-                text = text.replace(" ".join(part.split()), " ")
+                text = text.replace(inert(" ".join(part.split())), " ").replace(" ".join(part.split()), " ")
     return text
 
 
 def _cell(text: str) -> str:
     """A table cell on one line; a pipe would end the cell, so it becomes a slash."""
-    return one_line(text).replace("|", "/")
+    return inert(one_line(text).replace("|", "/"))
 
 
 def answer_section(number: int, answer: Answer) -> list[str]:
     """One answer of the export: the question, its alerts (title and loudness), our lines, quotes, doses."""
     view = answer_view(answer)
-    parts = [f"## {number}. {one_line(answer.question)}"]
-    parts += [f"**{alert.title}** ({alert.loudness.value}): {one_line(alert.text)}" for alert in view.alerts]
-    head = [f"Answered as: {view.follow_up}"] if view.follow_up else []
-    head += [view.summary] if view.summary else []
+    parts = [f"## {number}. {inert(one_line(answer.question))}"]
+    parts += [f"**{inert(alert.title)}** ({alert.loudness.value}): {inert(one_line(alert.text))}" for alert in view.alerts]
+    head = [f"Answered as: {inert(view.follow_up)}"] if view.follow_up else []
+    head += [inert(view.summary)] if view.summary else []
+    notes = [inert(note) for note in view.notes]
     if view.abstained:
-        return [*parts, *head, *view.notes, f"**{ABSTAIN_TITLE}.** {view.lead}"]
+        return [*parts, *head, *notes, f"**{ABSTAIN_TITLE}.** {inert(view.lead)}"]
     if view.summary_withheld:
         parts.append(WITHHELD_NOTICE)
-    parts += [*head, *view.notes]
+    parts += [*head, *notes]
     if view.dose_lead:
-        parts.append(f"**{view.dose_lead}**")
+        parts.append(f"**{inert(view.dose_lead)}**")
     parts.append(render_answer(answer.lead, answer.quotes, answer.asked_as or answer.question))
     if view.dose_rows:
         columns = (*DOSE_COLUMNS, *DOSE_SOURCE_COLUMNS)
@@ -195,9 +198,9 @@ def citations_block(answer: Answer) -> str:
         for label in quote.citations:
             text = entries.get(label)
             line = (
-                f"- [{label}] {one_line(text)}" if text else f"- [{label}] (no entry in the guideline's reference list)"
+                f"- [{label}] {inert(one_line(text))}" if text else f"- [{label}] (no entry in the guideline's reference list)"
             )
-            lines.append(f"{line} — {quote.title or quote.source}")
+            lines.append(f"{line} — {inert(quote.title or quote.source)}")
     unique = list(dict.fromkeys(lines))
     return "Citations:\n" + "\n".join(unique) if unique else "Citations: none"
 
@@ -212,7 +215,7 @@ def conversation_markdown(
         parts.append("\n".join(header.lines()))
     parts.append(f"*{DISCLAIMER}*")
     if names:
-        parts.append(f"Guidelines: {names}")
+        parts.append(f"Guidelines: {inert(names)}")
     for number, answer in enumerate(answers, start=1):
         parts += answer_section(number, answer)
     return "\n\n".join(parts) + "\n"

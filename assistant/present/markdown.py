@@ -198,7 +198,9 @@ def citations_block(answer: Answer) -> str:
         for label in quote.citations:
             text = entries.get(label)
             line = (
-                f"- [{label}] {inert(one_line(text))}" if text else f"- [{label}] (no entry in the guideline's reference list)"
+                f"- {inert(f'[{label}] {one_line(text)}')}"
+                if text
+                else f"- {inert(f'[{label}]')} (no entry in the guideline's reference list)"
             )
             lines.append(f"{line} — {inert(quote.title or quote.source)}")
     unique = list(dict.fromkeys(lines))

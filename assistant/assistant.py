@@ -101,6 +101,7 @@ class Assistant:
         *,
         documents: list[str] | None = None,
         conversation: Conversation | None = None,
+        min_strength: str | None = None,
     ) -> Answer:
         """Answer one question; raises :class:`~assistant.errors.InputError` for an unusable question.
 
@@ -108,8 +109,13 @@ class Assistant:
         an unknown name is an :class:`~assistant.errors.UnknownDocumentError` listing the real ones).
         ``conversation`` (from :meth:`new_conversation`) lets a follow-up such as "and in children?"
         be answered as a standalone question, shown in ``Answer.asked_as``.
+        ``min_strength`` ("strong", "conditional", "weak") quotes only recommendations the guideline
+        grades at least that strong; None uses the settings' ``min_strength`` (default: no filter).
         """
-        payload = {"question": question, "k": k, "documents": documents, "conversation": conversation}
+        payload = {
+            "question": question, "k": k, "documents": documents, "conversation": conversation,
+            "min_strength": min_strength,
+        }
         return self.chain.invoke(payload)
 
     @staticmethod

@@ -32,7 +32,7 @@ from assistant import Assistant  # noqa: E402
 from assistant.answer import Answer  # noqa: E402
 from assistant.errors import AssistantError, IndexCorrupt, InputError, SettingsError  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from ui import library, render  # noqa: E402
+from ui import grades, library, render  # noqa: E402
 from ui.answer_view import show_answer  # noqa: E402
 
 
@@ -108,10 +108,13 @@ def rebuild_index(settings: Settings, label: str = "Updating the search index…
     return True
 
 
-def ask(assistant: Assistant, question: str, k: int, documents: list[str]) -> Turn:
-    """One question through the Assistant, in this session's conversation and guideline choice."""
+def ask(assistant: Assistant, question: str, k: int, documents: list[str], min_strength: str | None = None) -> Turn:
+    """One question through the Assistant, in this session's conversation, guideline choice and grade filter."""
     try:
-        answer = assistant.ask(question, k=k, documents=documents or None, conversation=st.session_state.conversation)
+        answer = assistant.ask(
+            question, k=k, documents=documents or None, conversation=st.session_state.conversation,
+            min_strength=min_strength,
+        )
     except InputError as exc:
         return Turn(question, error=str(exc))
     return Turn(question, answer=answer)
@@ -232,6 +235,7 @@ with st.sidebar:
     st.caption(f"Guideline folder: {render.escape_markdown(str(settings.corpus_dir))}")
     documents = Assistant.documents(settings) if status.manifest is not None else []
     chosen = library.choose_guidelines(documents)
+    min_strength = grades.strong_only_filter()
     with st.expander(f"{len(documents)} guideline(s) in the library", icon=":material/library_books:"):
         library.show_documents(documents, status.manifest.problems if status.manifest else [])
     library.add_guideline(settings.corpus_dir, lambda: rebuild_index(settings, "Adding the guideline to the index…"))
@@ -268,7 +272,7 @@ for number, turn in enumerate(st.session_state.turns):
     show_turn(turn, assistant, number)
 
 if (question := prompt or pending) and assistant is not None:
-    turn = ask(assistant, question, k, chosen)
+    turn = ask(assistant, question, k, chosen, min_strength)
     st.session_state.turns.append(turn)
     show_turn(turn, assistant, len(st.session_state.turns) - 1)
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from assistant.answer.labels import citation_chips
 from assistant.answer.schema import ABSTAIN_MESSAGE, Answer, Quote, QuoteGroup
+from assistant.present.grades import grade_line
 from assistant.present.text import (
     ABSTAIN_TITLE,
     DIRECT_LABEL,
@@ -43,6 +44,8 @@ def render_quote(quote: Quote) -> str:
         lines.append(">")
     chips = citation_chips(trailing_labels(quote))
     lines.append(f"> {one_line(quote.text)}" + (f" {chips}" if chips else ""))
+    if (grade := grade_line(quote)) is not None:
+        lines.append(f"\n*{grade}*")
     return "\n".join(lines)
 
 

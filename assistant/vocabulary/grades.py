@@ -205,6 +205,15 @@ def read_nice_wording(statement: str) -> tuple[int, int, str] | None:
     return match.start(1), match.end(1), _NICE_STRENGTH[verb.lower()]
 
 
+def check_min_strength(value: object) -> str | None:
+    """A ``min_strength`` filter as given: None/"" (no filter) or one of :data:`MIN_STRENGTHS`, else ValueError."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value.strip().lower() not in MIN_STRENGTHS:
+        raise ValueError(f"min_strength must be one of {', '.join(MIN_STRENGTHS)} (or empty for no filter), got {value!r}")
+    return value.strip().lower()
+
+
 def meets(grade: Grade | None, minimum: str | None) -> bool:
     """Whether a quote's grade is at least ``minimum`` (None: every quote passes, graded or not)."""
     if not minimum:

@@ -32,7 +32,7 @@ from assistant import Assistant  # noqa: E402
 from assistant.answer import Answer  # noqa: E402
 from assistant.errors import AssistantError, IndexCorrupt, InputError, SettingsError  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from ui import grades, library, render  # noqa: E402
+from ui import feedback, grades, library, render  # noqa: E402
 from ui.answer_view import show_answer  # noqa: E402
 
 
@@ -148,6 +148,7 @@ def show_turn(turn: Turn, assistant: Assistant | None, number: int) -> None:
             st.warning(render.escape_markdown(turn.error), icon=":material/edit_note:")
         elif turn.answer is not None:
             show_answer(turn.answer, assistant.document if assistant else None, str(number))
+            feedback.ask_feedback(turn.answer, assistant, str(number))
 
 
 def show_problem(problem: AssistantError, settings: Settings) -> None:

@@ -19,6 +19,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.answer.compose import compose
+from assistant.answer.dates import recency_notes
 from assistant.answer.populations import population_notes, unknown_term_notes
 from assistant.answer.schema import Answer
 from assistant.answer.select import quote_from_hit, select_statements
@@ -162,6 +163,7 @@ def build_chain(
         flags = [] if turn.abstained else scope_flags(turn.query, turn.selected)
         notes = [] if turn.abstained else [
             *strength_notes(turn.min_strength),
+            *recency_notes(turn.query, turn.selected),
             *unknown_term_notes(turn.query, turn.selected),
             *population_notes(turn.query, turn.selected),
         ]

@@ -150,6 +150,6 @@ def test_a_wrong_answer_marked_in_the_chat_becomes_gold_that_eval_scores(
     run = tmp_path / "run"
     scored = cli("eval", "--gold", str(gold), "--corpus", str(corpus), "--index", str(index), "--out", str(run))
     assert scored.returncode in (0, 1), scored.stderr  # 1: the bundled gates do not apply to a one-question set
-    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))["metrics"]
     assert metrics["gold.unmatched_evidence"] == 0.0  # the chosen statement is the item's evidence
     assert metrics["retrieval.recall@k"] == 1.0, metrics  # and eval finds it among the retrieved statements

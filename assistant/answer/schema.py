@@ -94,6 +94,7 @@ class Quote(BaseModel):
         description="How strong the guideline says this recommendation is: {system, strength, evidence, text, start, "
         "end, meaning}; text is verbatim at start:end of the same text as the quote; null when ungraded.",
     )
+    year: int | None = Field(default=None, description="The guideline's publication or review year, when it states one.")
 
 
 class DoseInfo(BaseModel):

@@ -244,4 +244,5 @@ def quote_from_hit(hit: Hit) -> Quote:
         kind=chunk.kind,
         references=[Reference(label=label, text=text) for label, text in chunk.references.items()],
         grade=chunk.grade,
+        year=chunk.year,
     )

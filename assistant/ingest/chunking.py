@@ -41,6 +41,7 @@ class Chunk(BaseModel):
     kind: str = Field(default="sentence", description="sentence, bullet or table_row.")
     references: dict[str, str] = Field(default_factory=dict, description="Reference entries for this chunk's labels.")
     grade: Grade | None = Field(default=None, description="The guideline's grade for this statement, verbatim, if any.")
+    year: int | None = Field(default=None, description="The guideline's publication or review year, when it states one.")
 
     @property
     def search_text(self) -> str:
@@ -80,6 +81,7 @@ def chunk_file(parsed: ParsedFile) -> list[Chunk]:
                 kind=statement.kind,
                 references={label: references[label] for label in statement.citations if label in references},
                 grade=grades.get((statement.start, statement.end)),
+                year=parsed.meta.year,
             )
         )
     return chunks

@@ -28,6 +28,11 @@ _PUBLISHERS = re.compile(
     r"[^.,;]*|World Health Organization)\b"
 )
 SCOPE_CHARS = 1500
+# A year the guideline dates itself by: published, issued, updated, reviewed, copyright.
+_DATED = re.compile(
+    r"(?i)\b(?:published|publication date|issued|date of (?:publication|issue|review)|last (?:updated|reviewed|modified)"
+    r"|reviewed|updated|revised|copyright)\b[^\n\d]{0,24}?\b(19[89]\d|20[0-4]\d)\b|©\s*(?:\w+\s+)?(19[89]\d|20[0-4]\d)\b"
+)
 
 
 class DocumentMeta(BaseModel):
@@ -80,5 +85,8 @@ def _publisher(head: str) -> str | None:
 
 
 def _year(head: str) -> int | None:
-    years = [int(year) for year in _YEAR.findall(head)]
+    """The publication or review year: a dated phrase ("Published 2019", "Last reviewed: March 2021",
+    "© 2020") wins; else the latest year in the guideline's opening text."""
+    dated = [int(match.group(1) or match.group(2)) for match in _DATED.finditer(head)]
+    years = dated or [int(year) for year in _YEAR.findall(head)]
     return max(years) if years else None

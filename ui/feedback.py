@@ -51,8 +51,8 @@ def ask_feedback(answer: Answer, assistant: Assistant | None, key: str) -> None:
         if done:
             st.caption(done)
             return
-        with st.container(horizontal=True, gap="small"):
-            st.caption(QUESTION)
+        st.caption(QUESTION)
+        with st.container(horizontal=True, gap="small"):  # the two buttons side by side, at phone width too
             if st.button("Yes", key=f"fb-yes-{key}", icon=":material/thumb_up:"):
                 _record(assistant, answer, key, answered=True)
             if st.button("No", key=f"fb-no-{key}", icon=":material/thumb_down:"):

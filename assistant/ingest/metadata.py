@@ -64,7 +64,7 @@ def describe(document: Document, pages: list[PageSpan], offsets: str) -> Documen
         statements=len(document.statements),
         scope=_scope(document),
         publisher=_publisher(head),
-        year=_year(head),
+        year=_year(_without_references(document, head), document.title),
         references=dict(document.references),
     )
 
@@ -84,9 +84,19 @@ def _publisher(head: str) -> str | None:
     return found.most_common(1)[0][0] if found else None
 
 
-def _year(head: str) -> int | None:
+def _year(head: str, title: str = "") -> int | None:
     """The publication or review year: a dated phrase ("Published 2019", "Last reviewed: March 2021",
-    "© 2020") wins; else the latest year in the guideline's opening text."""
+    "© 2020") in the opening text, else a year in the title ("2014 AHA/ACC guideline ...").
+
+    Other years in the text are not the guideline's: "Smith 2019" or a reference-list entry
+    dates a cited study, and showing it as the guideline's date would mislead.
+    """
     dated = [int(match.group(1) or match.group(2)) for match in _DATED.finditer(head)]
-    years = dated or [int(year) for year in _YEAR.findall(head)]
+    years = dated or [int(year) for year in _YEAR.findall(title)]
     return max(years) if years else None
+
+
+def _without_references(document: Document, head: str) -> str:
+    """The opening text with the reference list (when it starts there) cut off."""
+    span = document.reference_span
+    return head[: span[0]] if span is not None and span[0] < len(head) else head

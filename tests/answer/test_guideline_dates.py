@@ -16,6 +16,7 @@ from assistant.retrieval.query import Query
     ("head", "year"),
     [
         ("# Asthma guideline\n\nPublished: 2019. It cites Smith 2023.\n\nGive salbutamol.\n", 2019),
+        ("# Asthma\n\nSalbutamol helped (Smith 2019).\n\n## References\n\n1. Jones K. Asthma. BMJ. 2020.\n", None),
         ("# Asthma\n\nFirst issued 2012. Last reviewed: March 2021.\n\nGive salbutamol.\n", 2021),
         ("# Asthma\n\n© 2020 The Society. Smith 2022 is cited.\n\nGive salbutamol.\n", 2020),
         ("# 2014 AHA/ACC guideline on valves\n\nGive aspirin.\n", 2014),

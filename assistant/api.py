@@ -75,6 +75,11 @@ class AskRequest(BaseModel):
     documents: list[str] | None = Field(
         default=None, max_length=500, description="Answer only from these guidelines (names as in quotes[].source)."
     )
+    min_strength: Literal["strong", "conditional", "weak"] | None = Field(
+        default=None,
+        description="Quote only recommendations the guideline grades at least this strong (quotes[].grade.strength); "
+        "null: the server's setting (default: every statement).",
+    )
     conversation_id: str | None = Field(
         default=None,
         max_length=64,
@@ -332,7 +337,12 @@ def create_app(
         with slot.lock:
             client = request.client.host if request.client else None
             answer = served.ask(
-                body.question, body.k, documents=body.documents, conversation=slot.conversation, client=client
+                body.question,
+                body.k,
+                documents=body.documents,
+                conversation=slot.conversation,
+                client=client,
+                min_strength=body.min_strength,
             )
         response.headers[CONVERSATION_ID] = conversation_id
         response.headers[CONVERSATION_STATUS] = status

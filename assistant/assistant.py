@@ -11,13 +11,15 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
-from assistant.answer.schema import Answer
+from assistant.answer.schema import Answer, Quote
+from assistant.answer.select import quote_from_hit
 from assistant.chain import Guard, build_chain
 from assistant.errors import CorpusError
 from assistant.index import audit
 from assistant.index.build import build_index, ensure_index
 from assistant.index.calibration import read_calibration
 from assistant.index.embeddings import get_embedder, set_thread_policy
+from assistant.index.feedback import FeedbackRecord, append_feedback
 from assistant.index.store import IndexStatus, LoadedIndex, Manifest, Progress, index_status, read_documents
 from assistant.ingest.files import FileProgress, extracted_by_reader, read_guideline, size_limit
 from assistant.ingest.metadata import DocumentMeta
@@ -103,6 +105,7 @@ class Assistant:
         documents: list[str] | None = None,
         conversation: Conversation | None = None,
         client: str | None = None,
+        min_strength: str | None = None,
     ) -> Answer:
         """Answer one question; raises :class:`~assistant.errors.InputError` for an unusable question.
 
@@ -111,8 +114,16 @@ class Assistant:
         ``conversation`` (from :meth:`new_conversation`) lets a follow-up such as "and in children?"
         be answered as a standalone question, shown in ``Answer.asked_as``. With ``Settings.audit_answers``
         the answer is recorded in the audit log (``client``: the address the question came from).
+        ``min_strength`` ("strong", "conditional", "weak") quotes only recommendations the guideline
+        grades at least that strong; None uses the settings' ``min_strength`` (default: no filter).
         """
-        payload = {"question": question, "k": k, "documents": documents, "conversation": conversation}
+        payload = {
+            "question": question,
+            "k": k,
+            "documents": documents,
+            "conversation": conversation,
+            "min_strength": min_strength,
+        }
         answer: Answer = self.chain.invoke(payload)
         if self.settings.audit_answers:
             flags = [flag.code.value for flag in answer.guardrail.flags]
@@ -176,6 +187,40 @@ class Assistant:
         """
         resolved = settings or Settings()
         return build_index(resolved, get_embedder(resolved.model), progress, file_progress, incremental)
+
+    def statements(self, source: str, contains: str = "", limit: int = 50) -> list[Quote]:
+        """Statements of one guideline whose text has every word of ``contains`` (the feedback picker's search).
+
+        A plain word match, not the ranked search: the clinician is looking for a statement they
+        know is there, and an answer's ranking is what the feedback is about.
+        """
+        words = contains.lower().split()
+        found = [
+            quote_from_hit(Hit(chunk=chunk, score=0.0, dense=0.0, bm25=0.0, rank=0))
+            for chunk in self.searcher.chunks
+            if chunk.source == source and all(word in chunk.text.lower() for word in words)
+        ]
+        return found[:limit]
+
+    def record_feedback(
+        self, answer: Answer, answered: bool, statement: Quote | None = None, not_in_guidelines: bool = False
+    ) -> Path:
+        """Keep a clinician's verdict on ``answer`` beside the index (see :mod:`assistant.index.feedback`).
+
+        "Yes" keeps the answer's direct quote as the evidence; "no" the ``statement`` the clinician
+        picked, or ``not_in_guidelines`` (the right answer is to abstain).
+        """
+        chosen = answer.direct_quote() if answered else statement
+        record = FeedbackRecord(
+            question=answer.asked_as or answer.question,
+            answered=answered,
+            evidence=None if not_in_guidelines or chosen is None else chosen.text,
+            source=None if not_in_guidelines or chosen is None else chosen.source,
+            chunk_id=None if not_in_guidelines or chosen is None else chosen.chunk_id,
+            abstain=not_in_guidelines or (answered and answer.abstained),
+            build=self.manifest.created_at,
+        )
+        return append_feedback(self.settings.index_dir, record)
 
     @property
     def manifest(self) -> Manifest:

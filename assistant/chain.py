@@ -19,6 +19,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.answer.compose import compose
+from assistant.answer.dates import recency_notes
 from assistant.answer.populations import population_notes, unknown_term_notes
 from assistant.answer.schema import Answer
 from assistant.answer.select import quote_from_hit, select_statements
@@ -32,6 +33,7 @@ from assistant.retrieval.query import Query, clean_question
 from assistant.retrieval.ranker import Ranker, ranked_search
 from assistant.retrieval.searcher import HybridSearcher
 from assistant.settings import Settings
+from assistant.vocabulary.grades import check_min_strength, meets
 
 # A guard checks the draft answer to the question's Query (``query.text`` is the question as asked,
 # the standalone rewrite for a follow-up) and returns the answer to show.
@@ -51,6 +53,7 @@ class Turn:
     question: str
     k: int | None = None
     documents: tuple[str, ...] = ()
+    min_strength: str | None = None  # "strong recommendations only" and the like (None: every statement)
     conversation: Conversation | None = None
     asked_as: str | None = None  # the standalone rewrite of a follow-up
     subject: str | None = None  # what the next follow-up carries
@@ -83,6 +86,23 @@ def validate_documents(documents: object) -> tuple[str, ...]:
     return tuple(documents)
 
 
+def strength_notes(minimum: str | None) -> list[str]:
+    """Say that a grade filter was on, so a clinician knows weaker or ungraded statements were left out."""
+    if not minimum:
+        return []
+    return [f"Only recommendations the guideline grades as {minimum} or stronger were searched (grade filter on)."]
+
+
+def validate_min_strength(value: object, default: str | None) -> str | None:
+    """A per-question ``min_strength``: None (the settings' value), "" (no filter) or strong/conditional/weak."""
+    if value is None:
+        return default
+    try:
+        return check_min_strength(value)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
 def build_chain(
     searcher: HybridSearcher,
     settings: Settings,
@@ -107,6 +127,7 @@ def build_chain(
             question=question,
             k=validate_k(data.get("k")),
             documents=validate_documents(data.get("documents")),
+            min_strength=validate_min_strength(data.get("min_strength"), settings.min_strength),
             conversation=conversation,
         )
 
@@ -116,7 +137,7 @@ def build_chain(
         if previous is not None and is_follow_up(query):
             turn.asked_as, turn.subject = standalone_question(query, previous)
             query = searcher.analyze(turn.asked_as)
-        turn.query = searcher.restrict(query, turn.documents)
+        turn.query = searcher.with_min_strength(searcher.restrict(query, turn.documents), turn.min_strength)
         k = settings.k if turn.k is None else turn.k
         # A follow-up rewritten as "<previous question>: and after the birth?" is a question shape the
         # ranker never saw in training (the earlier question's words dominate it): the searcher's order
@@ -127,6 +148,8 @@ def build_chain(
 
     def select(turn: Turn) -> Turn:
         assert turn.query is not None
+        if turn.min_strength:  # the search already kept to graded statements; nothing else slips in
+            turn.hits = [hit for hit in turn.hits if meets(hit.chunk.grade, turn.min_strength)]
         turn.abstained, turn.selected = select_statements(turn.query, turn.hits, settings)
         return turn
 
@@ -139,6 +162,8 @@ def build_chain(
         assert turn.query is not None
         flags = [] if turn.abstained else scope_flags(turn.query, turn.selected)
         notes = [] if turn.abstained else [
+            *strength_notes(turn.min_strength),
+            *recency_notes(turn.query, turn.selected),
             *unknown_term_notes(turn.query, turn.selected),
             *population_notes(turn.query, turn.selected),
         ]

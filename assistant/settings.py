@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from assistant.errors import SettingsError
+from assistant.vocabulary.grades import check_min_strength
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -84,6 +85,11 @@ class Settings(BaseModel):
     build_threads: int | None = Field(
         default=None, description="Torch threads while embedding a build's batches; empty means every core."
     )
+    min_strength: str | None = Field(
+        default=None,
+        description="Quote only recommendations the guideline grades at least this strong: strong, conditional or weak "
+        "(empty: every statement, graded or not).",
+    )
     ann_threshold: int = Field(
         default=50_000,
         description="Statements from which the index is an approximate FAISS HNSW graph instead of an exact flat one.",
@@ -123,6 +129,11 @@ class Settings(BaseModel):
         if value < 1:
             raise ValueError(f"{info.field_name} must be >= 1, got {value}")
         return value
+
+    @field_validator("min_strength")
+    @classmethod
+    def _known_strength(cls, value: str | None) -> str | None:
+        return check_min_strength(value)
 
     @field_validator("build_threads")
     @classmethod

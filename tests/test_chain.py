@@ -17,7 +17,7 @@ from assistant.errors import InputError
 SCHEMA_KEYS = {"question", "abstained", "answer", "quotes", "citations", "doses", "guardrail", "timings_ms"}
 ADDED_KEYS = {"lead", "notes", "summary", "summary_withheld", "citations_by_source", "asked_as", "documents"}
 QUOTE_KEYS = {"text", "citations", "source", "section", "context", "start", "end", "score", "chunk_id"}
-ADDED_QUOTE_KEYS = {"page", "page_label", "offsets", "kind", "references", "title", "direct"}
+ADDED_QUOTE_KEYS = {"page", "page_label", "offsets", "kind", "references", "title", "direct", "grade", "year"}
 
 
 @pytest.mark.parametrize(

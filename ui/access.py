@@ -72,6 +72,17 @@ def library_unlocked(settings: Settings) -> bool:
     return False
 
 
+def session_unlocked(settings: Settings) -> bool:
+    """Whether this session may change the library, without asking: local, or shared and already unlocked."""
+    if not is_shared(settings, server_address()):
+        return True
+    try:
+        secret = admin_secret(settings)
+    except AssistantError:
+        return False
+    return secret is not None and matches(secret, st.session_state.get(SECRET_KEY))
+
+
 def record(settings: Settings, action: str, file: Path | None = None, outcome: str = "ok") -> str | None:
     """Append a library change to the audit log; the one-line problem when it cannot be written, else None."""
     try:

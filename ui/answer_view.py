@@ -17,7 +17,7 @@ import streamlit as st
 from assistant import present
 from assistant.answer import Answer, Quote
 from assistant.errors import AssistantError
-from ui import render
+from ui import grades, render
 
 DocumentSource = Callable[[str], Any]  # Assistant.document: source -> parsed guideline
 ALERT_ICONS = {"error": ":material/dangerous:", "warning": ":material/warning:"}
@@ -60,6 +60,7 @@ def show_quote(quote: Quote, key: str) -> None:
             with st.container(key=f"ga-ctx-{key}"):
                 st.text(quote.context)
         st.text(render.quote_line(quote))
+        grades.show_grade(quote, key)
         show_citations(quote, key)
 
 

@@ -32,7 +32,7 @@ from assistant import Assistant  # noqa: E402
 from assistant.answer import Answer  # noqa: E402
 from assistant.errors import AssistantError, AuditLogError, IndexCorrupt, InputError, SettingsError  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from ui import access, export, library, render, scroll  # noqa: E402
+from ui import access, export, feedback, grades, library, render, scroll  # noqa: E402
 from ui.answer_view import show_answer  # noqa: E402
 
 
@@ -112,8 +112,8 @@ def rebuild_index(settings: Settings, label: str = "Updating the search index…
     return True
 
 
-def ask(assistant: Assistant, question: str, k: int, documents: list[str]) -> Turn:
-    """One question through the Assistant, in this session's conversation and guideline choice."""
+def ask(assistant: Assistant, question: str, k: int, documents: list[str], min_strength: str | None = None) -> Turn:
+    """One question through the Assistant, in this session's conversation, guideline choice and grade filter."""
     try:
         answer = assistant.ask(
             question,
@@ -121,6 +121,7 @@ def ask(assistant: Assistant, question: str, k: int, documents: list[str]) -> Tu
             documents=documents or None,
             conversation=st.session_state.conversation,
             client=access.client_address(),
+            min_strength=min_strength,
         )
     except InputError as exc:
         return Turn(question, error=str(exc))
@@ -157,6 +158,7 @@ def show_turn(turn: Turn, assistant: Assistant | None, number: int) -> None:
             st.warning(render.escape_markdown(turn.error), icon=":material/edit_note:")
         elif turn.answer is not None:
             show_answer(turn.answer, assistant.document if assistant else None, str(number))
+            feedback.ask_feedback(turn.answer, assistant, str(number))
 
 
 def show_problem(problem: AssistantError, settings: Settings, may_rebuild: bool = True) -> None:
@@ -245,6 +247,7 @@ with st.sidebar:
     st.caption(f"Guideline folder: {render.escape_markdown(str(settings.corpus_dir))}")
     documents = Assistant.documents(settings) if status.manifest is not None else []
     chosen = library.choose_guidelines(documents)
+    min_strength = grades.strong_only_filter()
     with st.expander(f"{len(documents)} guideline(s) in the library", icon=":material/library_books:"):
         library.show_documents(documents, status.manifest.problems if status.manifest else [])
     unlocked = access.library_unlocked(settings)  # on a shared page: only with the admin secret
@@ -288,7 +291,7 @@ for number, turn in enumerate(st.session_state.turns):
     show_turn(turn, assistant, number)
 
 if (question := prompt or pending) and assistant is not None:
-    turn = ask(assistant, question, k, chosen)
+    turn = ask(assistant, question, k, chosen, min_strength)
     st.session_state.turns.append(turn)
     show_turn(turn, assistant, len(st.session_state.turns) - 1)
 scroll.follow_newest(len(st.session_state.turns))  # the newest question and its answer's top in view

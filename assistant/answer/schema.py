@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.vocabulary.grades import Grade
+
 ABSTAIN_MESSAGE = "The guideline text does not address this question."
 LEAD_FOUND = "The guideline says (quoted verbatim):"
 
@@ -87,6 +89,12 @@ class Quote(BaseModel):
     references: list[Reference] = Field(
         default_factory=list, description="This guideline's reference-list entries for the quote's citation labels."
     )
+    grade: Grade | None = Field(
+        default=None,
+        description="How strong the guideline says this recommendation is: {system, strength, evidence, text, start, "
+        "end, meaning}; text is verbatim at start:end of the same text as the quote; null when ungraded.",
+    )
+    year: int | None = Field(default=None, description="The guideline's publication or review year, when it states one.")
 
 
 class DoseInfo(BaseModel):

@@ -243,4 +243,6 @@ def quote_from_hit(hit: Hit) -> Quote:
         offsets="canonical" if chunk.offsets == "canonical" else "raw",
         kind=chunk.kind,
         references=[Reference(label=label, text=text) for label, text in chunk.references.items()],
+        grade=chunk.grade,
+        year=chunk.year,
     )

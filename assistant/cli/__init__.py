@@ -8,7 +8,7 @@ Each group of commands lives in its own module; importing them registers them.
 
 from __future__ import annotations
 
-from assistant.cli import ask, audit, evaluate, index, serve, train  # noqa: F401  (registers the commands)
+from assistant.cli import ask, audit, evaluate, feedback, index, serve, train  # noqa: F401  (registers the commands)
 from assistant.cli.common import EXIT_FAILURE, EXIT_INPUT, EXIT_OK, app, index_app
 
 __all__ = ["EXIT_FAILURE", "EXIT_INPUT", "EXIT_OK", "app", "index_app", "main"]

@@ -44,6 +44,13 @@ def ask(
         list[str] | None,
         typer.Option("--doc", help="Answer only from this guideline (as in quotes[].source); repeatable."),
     ] = None,
+    min_strength: Annotated[
+        str | None,
+        typer.Option(
+            "--min-strength",
+            help="Quote only recommendations the guideline grades at least this strong: strong, conditional or weak.",
+        ),
+    ] = None,
     conversation: Annotated[
         bool,
         typer.Option(
@@ -61,7 +68,7 @@ def ask(
         except InputError as exc:
             raise fail(exc) from None
     try:
-        assistant = load_assistant(settings_for(corpus, index))
+        assistant = load_assistant(settings_for(corpus, index).with_overrides(min_strength=min_strength))
     except AssistantError as exc:
         raise fail(exc) from None
     if question == "-":

@@ -27,6 +27,7 @@ from assistant.errors import CorpusError, IndexCorrupt, IndexFolderError, StaleI
 from assistant.index.audit import AUDIT_FILE
 from assistant.index.calibration import CALIBRATION_FILE
 from assistant.index.embeddings import Embedder
+from assistant.index.feedback import FEEDBACK_FILE
 from assistant.index.lock import backup_dir, build_lock, recover_interrupted_swap
 from assistant.index.owned import MARKER_FILE
 from assistant.index.ranker_file import RANKER_FILE
@@ -53,7 +54,7 @@ from assistant.settings import Settings
 
 PLACEHOLDERS = frozenset({"README.md", ".gitkeep", MARKER_FILE})
 # What a user made for this library and stored with its index survives a rebuild.
-CARRIED_OVER = PLACEHOLDERS | {CALIBRATION_FILE, RANKER_FILE}
+CARRIED_OVER = PLACEHOLDERS | {CALIBRATION_FILE, RANKER_FILE, FEEDBACK_FILE}
 
 
 def _holds_cwd_or_corpus(index_dir: Path, corpus_dir: Path | None) -> bool:

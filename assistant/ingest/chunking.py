@@ -12,11 +12,13 @@ import hashlib
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.ingest.files import Corpus, ParsedFile
+from assistant.ingest.grades import grades_for
 from assistant.ingest.parser import Statement
+from assistant.vocabulary.grades import Grade
 
 # Bump when the way chunks are cut or described changes: a saved index built
 # with another version is stale and gets rebuilt.
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"  # 5: each statement carries its grade (assistant.ingest.grades)
 
 
 class Chunk(BaseModel):
@@ -38,6 +40,8 @@ class Chunk(BaseModel):
     offsets: str = Field(default="raw", description="'raw': start/end index the file; 'canonical': the stored text.")
     kind: str = Field(default="sentence", description="sentence, bullet or table_row.")
     references: dict[str, str] = Field(default_factory=dict, description="Reference entries for this chunk's labels.")
+    grade: Grade | None = Field(default=None, description="The guideline's grade for this statement, verbatim, if any.")
+    year: int | None = Field(default=None, description="The guideline's publication or review year, when it states one.")
 
     @property
     def search_text(self) -> str:
@@ -57,6 +61,7 @@ def chunk_file(parsed: ParsedFile) -> list[Chunk]:
     """Every statement of one guideline as a chunk, with its page and the reference entries it cites."""
     document, text, references = parsed.document, parsed.source_text, parsed.meta.references
     chunks = []
+    grades = grades_for(document)
     for statement in document.statements:
         page = text.page_at(statement.start)
         chunks.append(
@@ -75,6 +80,8 @@ def chunk_file(parsed: ParsedFile) -> list[Chunk]:
                 offsets=text.offsets,
                 kind=statement.kind,
                 references={label: references[label] for label in statement.citations if label in references},
+                grade=grades.get((statement.start, statement.end)),
+                year=parsed.meta.year,
             )
         )
     return chunks

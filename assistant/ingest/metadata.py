@@ -45,6 +45,11 @@ _SELF_NAMED = {
 }
 FRONT_MATTER_CHARS = 4000
 SCOPE_CHARS = 1500
+# A year the guideline dates itself by: published, issued, updated, reviewed, copyright.
+_DATED = re.compile(
+    r"(?i)\b(?:published|publication date|issued|date of (?:publication|issue|review)|last (?:updated|reviewed|modified)"
+    r"|reviewed|updated|revised|copyright)\b[^\n\d]{0,24}?\b(19[89]\d|20[0-4]\d)\b|©\s*(?:\w+\s+)?(19[89]\d|20[0-4]\d)\b"
+)
 
 
 class DocumentMeta(BaseModel):
@@ -76,7 +81,7 @@ def describe(document: Document, pages: list[PageSpan], offsets: str) -> Documen
         statements=len(document.statements),
         scope=_scope(document),
         publisher=publisher(document.title, document.raw[:FRONT_MATTER_CHARS]),
-        year=_year(head),
+        year=_year(_without_references(document, head), document.title),
         references=dict(document.references),
     )
 
@@ -109,6 +114,19 @@ def publisher(title: str, front_matter: str) -> str | None:
     return None
 
 
-def _year(head: str) -> int | None:
-    years = [int(year) for year in _YEAR.findall(head)]
+def _year(head: str, title: str = "") -> int | None:
+    """The publication or review year: a dated phrase ("Published 2019", "Last reviewed: March 2021",
+    "© 2020") in the opening text, else a year in the title ("2014 AHA/ACC guideline ...").
+
+    Other years in the text are not the guideline's: "Smith 2019" or a reference-list entry
+    dates a cited study, and showing it as the guideline's date would mislead.
+    """
+    dated = [int(match.group(1) or match.group(2)) for match in _DATED.finditer(head)]
+    years = dated or [int(year) for year in _YEAR.findall(title)]
     return max(years) if years else None
+
+
+def _without_references(document: Document, head: str) -> str:
+    """The opening text with the reference list (when it starts there) cut off."""
+    span = document.reference_span
+    return head[: span[0]] if span is not None and span[0] < len(head) else head

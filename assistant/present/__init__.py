@@ -17,6 +17,7 @@ owns every rendering of it and the flag policy:
 
 from assistant.answer.labels import citation_chips, shown_section
 from assistant.present.examples import GuidelineOutline, example_questions
+from assistant.present.grades import grade_badge, grade_hover, grade_line
 from assistant.present.markdown import (
     ExportHeader,
     citations_block,
@@ -101,6 +102,9 @@ __all__ = [
     "example_questions",
     "follow_up_line",
     "flag_title",
+    "grade_badge",
+    "grade_hover",
+    "grade_line",
     "group_heading",
     "group_quotes",
     "guideline_name",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from assistant.answer.labels import citation_chips, direct_label
 from assistant.answer.schema import ABSTAIN_MESSAGE, Answer, Quote, QuoteGroup
+from assistant.present.grades import grade_line
 from assistant.present.inert import inert
 from assistant.present.text import (
     ABSTAIN_TITLE,
@@ -80,6 +81,8 @@ def render_quote(quote: Quote) -> str:
         lines.append(">")
     chips = citation_chips(trailing_labels(quote))
     lines.append(f"> {inert(one_line(quote.text))}" + (f" {inert(chips)}" if chips else ""))
+    if (grade := grade_line(quote)) is not None:
+        lines.append(f"\n*{inert(grade)}*")
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from assistant.answer.labels import citation_chips
 from assistant.answer.schema import Answer, Quote
+from assistant.present.grades import grade_badge, grade_hover
 from assistant.present.policy import Loudness
 from assistant.present.text import (
     ABSTAIN_TITLE,
@@ -68,6 +69,9 @@ def quote_panel(quote: Quote, heading: str, style: str = "") -> Panel:
         body.append(visible(quote.context) + "\n", style="dim italic")
     body.append(visible(quote.text))
     chips = citation_chips(quote.citations)
+    if quote.grade is not None:  # the badge beside the quote, the grade as written and its legend below it
+        body.append("\n" + visible(grade_hover(quote.grade)), style="dim")
+        chips = " · ".join(part for part in (chips, f"Grade: {grade_badge(quote)}") if part)
     return Panel(
         body,
         title=plain(chips) if chips else None,

@@ -63,8 +63,9 @@ def one_line(text: str) -> str:
 
 
 def guideline_name(quote: Quote) -> str:
-    """The guideline as a reader knows it: its title, else its file name."""
-    return quote.title or quote.source
+    """The guideline as a reader knows it: its title (with its year, when the title does not say it), else its file."""
+    name = quote.title or quote.source
+    return f"{name} ({quote.year})" if quote.year and str(quote.year) not in name else name
 
 
 def page_text(quotes: Iterable[Quote]) -> str:

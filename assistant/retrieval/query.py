@@ -69,6 +69,7 @@ class Query:
     unknown_terms: tuple[str, ...] = ()
     unfamiliar_terms: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()  # sources the answer is restricted to; empty: the whole library
+    min_strength: str | None = None  # only statements graded at least this strong (assistant.vocabulary.grades)
 
 
 def build_query(question: str, normalizer: QueryNormalizer | None = None) -> Query:

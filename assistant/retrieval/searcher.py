@@ -34,6 +34,7 @@ from assistant.retrieval.hit import Hit
 from assistant.retrieval.query import Query
 from assistant.retrieval.terms import bm25_tokens, unique
 from assistant.settings import Settings
+from assistant.vocabulary.grades import meets
 from assistant.vocabulary.normalizer import QueryNormalizer, default_normalizer
 
 
@@ -93,9 +94,19 @@ class HybridSearcher:
         return replace(query, documents=names)
 
     def _allowed_rows(self, query: Query) -> np.ndarray | None:
-        if not query.documents:
-            return None
-        return np.concatenate([self._rows_by_source[source] for source in query.documents])
+        rows = np.concatenate([self._rows_by_source[source] for source in query.documents]) if query.documents else None
+        if not query.min_strength:
+            return rows
+        graded = self._rows_meeting(query.min_strength)
+        return graded if rows is None else np.intersect1d(rows, graded)
+
+    def _rows_meeting(self, minimum: str) -> np.ndarray:
+        """The statements whose guideline grades them at least ``minimum`` ("strong recommendations only")."""
+        return np.asarray([row for row, chunk in enumerate(self.chunks) if meets(chunk.grade, minimum)], dtype=np.int64)
+
+    def with_min_strength(self, query: Query, minimum: str | None) -> Query:
+        """The query limited to recommendations graded at least ``minimum`` (None: every statement)."""
+        return replace(query, min_strength=minimum) if minimum else query
 
     def query_terms(self, query: Query | str) -> tuple[list[str], list[str]]:
         """BM25 tokens of the question itself (typos corrected) and of its synonyms only, each once."""
@@ -153,6 +164,8 @@ class HybridSearcher:
         statements with one thread): a question's search uses ``query_threads``.
         """
         faiss.omp_set_num_threads(self.settings.query_threads)
+        if allowed is not None and not len(allowed):
+            return {}  # a filter no statement meets: nothing to search
         if allowed is None:
             count = min(self.settings.candidates, len(self.chunks))
             scores, ids = self.loaded.faiss_index.search(query_vector, count)

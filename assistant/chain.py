@@ -25,6 +25,7 @@ from assistant.answer.select import quote_from_hit, select_statements
 from assistant.errors import InputError
 from assistant.guardrails import apply_guardrail
 from assistant.guardrails.scope import scope_flags
+from assistant.index.verify import library_changed_note
 from assistant.present import rendered
 from assistant.retrieval.followup import Conversation, is_follow_up, standalone_question
 from assistant.retrieval.hit import Hit
@@ -59,6 +60,7 @@ class Turn:
     selected: list[Hit] = field(default_factory=list)
     abstained: bool = False
     summary: str | None = None
+    trust_notes: list[str] = field(default_factory=list)  # why statements were not shown; a changed library
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
@@ -123,6 +125,7 @@ def build_chain(
         # and similarity selection answer it, as before the ranker.
         order = unranked if turn.asked_as else ranker
         turn.hits = ranked_search(searcher, order, turn.query, k, settings.rank_depth, turn.timings)
+        turn.hits, turn.trust_notes = checked_against_files(searcher, turn.hits)
         return turn
 
     def select(turn: Turn) -> Turn:
@@ -143,7 +146,13 @@ def build_chain(
             *population_notes(turn.query, turn.selected),
         ]
         draft = compose(turn.question, turn.selected, turn.abstained, flags, turn.summary, notes)
-        draft = draft.model_copy(update={"asked_as": turn.asked_as, "documents": list(turn.documents)})
+        draft = draft.model_copy(
+            update={
+                "asked_as": turn.asked_as,
+                "documents": list(turn.documents),
+                "notes": list(dict.fromkeys([*turn.trust_notes, *draft.notes])),
+            }
+        )
         guard_started = time.perf_counter()
         if guard is None:
             # Every statement retrieved (and every dose statement for an asked drug in the best
@@ -172,6 +181,21 @@ def build_chain(
         | RunnableLambda(summarize, name="summarize")
         | RunnableLambda(finish, name="compose_and_guard")
     ).with_config(run_name="guideline_answer")
+
+
+def checked_against_files(searcher: HybridSearcher, hits: list[Hit]) -> tuple[list[Hit], list[str]]:
+    """Only statements that match their guideline file today go on; a note says why any did not.
+
+    Also the cheap freshness check: when the library changed since the index was
+    built (a long-running server or UI), every answer says so until it is rebuilt.
+    """
+    loaded = searcher.loaded
+    if loaded.corpus_dir is None:  # an index made in memory (benchmarks) has no files to check against
+        return hits, []
+    verdicts, notes = loaded.shown.filter([hit.chunk for hit in hits])
+    if (changed := loaded.shown.library_changes(loaded.corpus_dir)):
+        notes = [library_changed_note(changed), *notes]
+    return [hit for hit, ok in zip(hits, verdicts, strict=True) if ok], notes
 
 
 def _summarize(model: BaseChatModel, turn: Turn) -> str:

@@ -16,6 +16,7 @@ and only staging/backup siblings carrying such an id are ever deleted.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 import shutil
@@ -133,7 +134,8 @@ def build_index(
             for source, digest in fingerprint.items()
             if previous and source in reusable and previous.manifest.corpus.get(source) == digest
         )
-        corpus = load_corpus(settings.corpus_dir, skip=unchanged, progress=file_progress)
+        known = _known_texts(settings.corpus_dir, unchanged, fingerprint)
+        corpus = load_corpus(settings.corpus_dir, skip=unchanged, progress=file_progress, known=known)
         new_chunks = chunk_corpus(corpus)
         new_vectors = _embed(embedder, [chunk.search_text for chunk in new_chunks], settings.batch_size, progress)
         chunks, vectors, documents, problems, notes = _merge(previous, unchanged, corpus, new_chunks, new_vectors)
@@ -178,6 +180,18 @@ def build_index(
             if staging_id is not None:
                 remove_marked(staging, staging_id)  # only the folder this build made and marked
         return LoadedIndex(index_dir, manifest, chunks, faiss_index, documents, settings.corpus_dir)
+
+
+def _known_texts(corpus_dir: Path, unchanged: frozenset[str], fingerprint: dict[str, str]) -> dict[str, str]:
+    """The text sha256 of every kept file, so a new copy of one (same bytes or same text) is refused by name."""
+    known: dict[str, str] = {}
+    for source in sorted(unchanged):
+        try:
+            text = source_text(corpus_dir / source, fingerprint[source]).text
+        except Exception:  # unreadable now: the load that follows reports it
+            continue
+        known.setdefault(hashlib.sha256(text.encode("utf-8")).hexdigest(), source)
+    return known
 
 
 def _up_to_date(settings: Settings, embedder: Embedder) -> LoadedIndex | None:

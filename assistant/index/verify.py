@@ -27,13 +27,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.ingest.chunking import Chunk, chunk_file
-from assistant.ingest.files import SourceText, parse_file, read_source
+from assistant.ingest.files import SUPPORTED_SUFFIXES, SourceText, corpus_files, parse_file, read_source
 
 CACHE_ENTRIES = 512  # parsed files kept per process (by sha256): a whole library fits
 CHANGED_NOTE = "{source} changed since the index was built; its statements are not shown until the index is rebuilt."
 MISMATCH_NOTE = (
     "{count} statement(s) from {source} did not match the guideline file (an edited or damaged index) "
     "and were not shown; rebuild the index."
+)
+LIBRARY_CHANGED_NOTE = (
+    "Note: the library changed since this index was built ({names}); until it is rebuilt, answers come "
+    "from the indexed files only, and statements of changed files are not shown."
 )
 UNREADABLE_NOTE = "{source} cannot be read now, so its statements cannot be checked and are not shown."
 
@@ -122,6 +126,23 @@ class ShownCheck:
         """Of these sources, the ones whose file is no longer the one the index was built from."""
         return [source for source in sources if self._digest(source) != self._built_from.get(source)]
 
+    def library_changes(self, corpus_dir: Path) -> list[str]:
+        """The guideline files added, removed or changed since the build (a stat per file; hashes only when moved).
+
+        This is the freshness check a long-running server or UI makes per question.
+        """
+        try:
+            present = {
+                path.relative_to(corpus_dir).as_posix()
+                for path in corpus_files(corpus_dir)
+                if path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file()
+            }
+        except Exception:  # the corpus folder itself is gone or unreadable: everything changed
+            return sorted(self._built_from)
+        added_or_removed = present ^ set(self._built_from)
+        changed = [source for source in present & set(self._built_from) if self._digest(source) != self._built_from[source]]
+        return sorted(added_or_removed | set(changed))
+
     def filter(self, chunks: list[Chunk]) -> tuple[list[bool], list[str]]:
         """For each chunk whether it matches its guideline file today; and why the others are not shown."""
         verdicts: list[bool] = []
@@ -151,3 +172,9 @@ class ShownCheck:
         if statements.get(chunk.id) != chunk.model_dump_json():
             return False, "mismatch"
         return True, None
+
+
+def library_changed_note(changed: list[str]) -> str:
+    """The one line every answer carries while the index is older than the library."""
+    names = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+    return LIBRARY_CHANGED_NOTE.format(names=names)

@@ -51,7 +51,7 @@ from assistant.index.store import (
     text_path,
 )
 from assistant.index.vectors import build_vector_index
-from assistant.index.verify import source_text
+from assistant.index.verify import remember_parsed, source_text
 from assistant.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_corpus
 from assistant.ingest.files import Corpus, FileProgress, load_corpus
 from assistant.ingest.metadata import DocumentMeta
@@ -136,6 +136,8 @@ def build_index(
         )
         known = _known_texts(settings.corpus_dir, unchanged, fingerprint)
         corpus = load_corpus(settings.corpus_dir, skip=unchanged, progress=file_progress, known=known)
+        for parsed in corpus.files:  # this build's own parse vouches for its quotes in this process
+            remember_parsed(settings.corpus_dir / parsed.document.source, fingerprint.get(parsed.document.source, ""), parsed)
         new_chunks = chunk_corpus(corpus)
         new_vectors = _embed(embedder, [chunk.search_text for chunk in new_chunks], settings.batch_size, progress)
         chunks, vectors, documents, problems, notes = _merge(previous, unchanged, corpus, new_chunks, new_vectors)

@@ -28,9 +28,9 @@ from assistant.errors import IndexCorrupt, IndexFolderError, StaleIndex
 from assistant.index import faiss_io
 from assistant.index.lock import recover_before_load
 from assistant.index.owned import read_marker
-from assistant.index.verify import ShownCheck, file_sha256, source_text
+from assistant.index.verify import ShownCheck, cached_source_text, file_sha256, source_text
 from assistant.ingest.chunking import CHUNKER_VERSION, Chunk
-from assistant.ingest.files import SUPPORTED_SUFFIXES, SourceText, corpus_files
+from assistant.ingest.files import SUPPORTED_SUFFIXES, TEXT_SUFFIXES, SourceText, corpus_files
 from assistant.ingest.metadata import DocumentMeta
 from assistant.settings import Settings
 
@@ -258,17 +258,21 @@ def verify_quotes(
     """Every statement must be the guideline's own words at its offsets, or the index is refused.
 
     The checksums only prove the index files agree with each other; this proves the
-    statements agree with the guideline files. The text is re-derived from each file
-    by the parser (PDF/HTML re-extracted; ``index/texts`` is never trusted), and the
-    offsets mode of every statement, document and manifest entry must be the one the
-    parser gives that file, so a ``.txt`` switched to "canonical" with a forged text
-    is refused. A file changed since the build is skipped here: that index is stale,
-    and :func:`staleness` says so (and answers do not show its statements).
+    statements agree with the guideline files. A text file's text is re-derived from
+    the file by the parser, and the offsets mode of every statement, document and
+    manifest entry must be the one the parser gives that file, so a ``.txt`` switched
+    to "canonical" with a forged text is refused. A PDF/HTML file is re-extracted here
+    only when this process already holds its extraction (extracting a library's PDFs
+    takes a minute): otherwise its stored text must exist and agree with its
+    statements, and the re-extraction that vouches for a quote happens before the quote
+    is shown (:class:`~assistant.index.verify.ShownCheck`). A file changed since the
+    build is skipped here: that index is stale, and :func:`staleness` says so (and
+    answers do not show its statements).
     """
     derived: dict[str, SourceText | None] = {}
     for chunk in chunks:
         if chunk.source not in derived:
-            derived[chunk.source] = _derived_text(corpus_dir, chunk.source, built_from)
+            derived[chunk.source] = _derived_text(corpus_dir, index_dir, chunk.source, built_from)
         text = derived[chunk.source]
         if text is None:
             continue
@@ -280,7 +284,7 @@ def verify_quotes(
     claimed = dict(offsets or {}) | {meta.source: meta.offsets for meta in documents or []}
     for source, mode in claimed.items():
         if source not in derived:
-            derived[source] = _derived_text(corpus_dir, source, built_from)
+            derived[source] = _derived_text(corpus_dir, index_dir, source, built_from)
         text = derived[source]
         if text is not None and text.offsets != mode:
             raise IndexCorrupt(
@@ -289,16 +293,31 @@ def verify_quotes(
             )
 
 
-def _derived_text(corpus_dir: Path, source: str, built_from: dict[str, str]) -> SourceText | None:
-    """The parser's text of an unchanged source file; None when the file changed or cannot be read (stale)."""
+def _derived_text(corpus_dir: Path, index_dir: Path, source: str, built_from: dict[str, str]) -> SourceText | None:
+    """The text an unchanged source's quotes index; None when the file changed or cannot be read (stale).
+
+    Text files are re-derived (cheap). PDF/HTML files use this process's extraction when
+    it has one; else the stored text, which must exist ("missing" is no pass) and is
+    checked against the extraction before any of its quotes is shown.
+    """
     path = corpus_dir / source
     try:
         digest = file_sha256(path)
         if built_from.get(source) != digest:
             return None
-        return source_text(path, digest)
+        if path.suffix.lower() in TEXT_SUFFIXES:
+            return source_text(path, digest)
     except Exception:  # an unreadable source makes the index stale, which staleness() reports
         return None
+    if (cached := cached_source_text(path, digest)) is not None:
+        return cached
+    stored = read_canonical_text(index_dir, source)
+    if stored is None:
+        raise IndexCorrupt(
+            f"{text_path(index_dir, source)} (the text the quotes of {source} index) is missing; "
+            "rebuild the index with `guideline-assistant index build`."
+        )
+    return SourceText(stored, "canonical")
 
 
 def text_path(index_dir: Path, source: str) -> Path:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.ingest.chunking import Chunk, chunk_file
-from assistant.ingest.files import SUPPORTED_SUFFIXES, SourceText, corpus_files, parse_file, read_source
+from assistant.ingest.files import SUPPORTED_SUFFIXES, ParsedFile, SourceText, corpus_files, parse_file, read_source
 
 CACHE_ENTRIES = 512  # parsed files kept per process (by sha256): a whole library fits
 CHANGED_NOTE = "{source} changed since the index was built; its statements are not shown until the index is rebuilt."
@@ -73,6 +73,18 @@ def source_text(path: Path, digest: str) -> SourceText:
     return cached
 
 
+def cached_source_text(path: Path, digest: str) -> SourceText | None:
+    """This process's text of the file with this sha256, if it already derived one (never reads the file)."""
+    with _lock:
+        return _texts.get((str(path), digest))
+
+
+def remember_parsed(path: Path, digest: str, parsed: ParsedFile) -> None:
+    """A build's fresh parse of a file is the parser's own output: later checks in this process reuse it."""
+    _remember(_texts, (str(path), digest), parsed.source_text)
+    _remember(_parses, (str(path), digest), {chunk.id: chunk.model_dump_json() for chunk in chunk_file(parsed)})
+
+
 def parsed_statements(path: Path, source: str, digest: str) -> dict[str, str]:
     """Every statement the parser makes of the file, as JSON by id, cached by the file's sha256."""
     key = (str(path), digest)
@@ -80,8 +92,9 @@ def parsed_statements(path: Path, source: str, digest: str) -> dict[str, str]:
         cached = _parses.get(key)
     if cached is None:
         parsed = parse_file(path, source)
-        cached = {chunk.id: chunk.model_dump_json() for chunk in chunk_file(parsed)}
-        _remember(_parses, key, cached)
+        remember_parsed(path, digest, parsed)
+        with _lock:
+            cached = _parses[key]
     return cached
 
 
@@ -178,3 +191,10 @@ def library_changed_note(changed: list[str]) -> str:
     """The one line every answer carries while the index is older than the library."""
     names = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
     return LIBRARY_CHANGED_NOTE.format(names=names)
+
+
+def forget_derived() -> None:
+    """Drop this process's cached extractions and parses (what a freshly started process would have)."""
+    with _lock:
+        _texts.clear()
+        _parses.clear()

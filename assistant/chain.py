@@ -125,12 +125,19 @@ def build_chain(
         # and similarity selection answer it, as before the ranker.
         order = unranked if turn.asked_as else ranker
         turn.hits = ranked_search(searcher, order, turn.query, k, settings.rank_depth, turn.timings)
-        turn.hits, turn.trust_notes = checked_against_files(searcher, turn.hits)
         return turn
 
     def select(turn: Turn) -> Turn:
         assert turn.query is not None
         turn.abstained, turn.selected = select_statements(turn.query, turn.hits, settings)
+        # Only what will be shown (and the statements of the same files the guardrail reads) is checked
+        # against the files: re-extracting a PDF takes seconds, so not every candidate is.
+        quoted = {hit.chunk.source for hit in turn.selected}
+        checked, turn.trust_notes = checked_against_files(searcher, [hit for hit in turn.hits if hit.chunk.source in quoted])
+        kept = {hit.chunk.id for hit in checked}
+        turn.hits = [hit for hit in turn.hits if hit.chunk.source not in quoted or hit.chunk.id in kept]
+        turn.selected = [hit for hit in turn.selected if hit.chunk.id in kept]
+        turn.abstained = turn.abstained or not turn.selected
         return turn
 
     def summarize(turn: Turn) -> Turn:

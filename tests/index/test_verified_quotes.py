@@ -16,7 +16,15 @@ from fpdf import FPDF
 from assistant import Assistant
 from assistant.errors import IndexCorrupt
 from assistant.index.build import build_index
-from assistant.index.store import CHUNKS_FILE, DOCUMENTS_FILE, INDEX_FILE, MANIFEST_FILE, load_index, sha256_file, text_path
+from assistant.index.store import (
+    CHUNKS_FILE,
+    DOCUMENTS_FILE,
+    INDEX_FILE,
+    MANIFEST_FILE,
+    load_index,
+    sha256_file,
+    text_path,
+)
 
 GOOD = (Path(__file__).resolve().parents[2] / "corpus" / "ivig-in-aiha.txt").read_text(encoding="utf-8")
 HTML = (

@@ -95,7 +95,9 @@ class IndexHealth(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "stale"] = Field(
+        default="ok", description="'stale' when the library changed since the served index was built (until rebuilt)."
+    )
     version: str
     index: IndexHealth
     statements: int = Field(description="Statements in the index this process answers from.")
@@ -382,7 +384,9 @@ class _HealthCache:
                 self._at = time.monotonic()
             index = self._index
         manifest = self._assistant.manifest
+        stale = not index.up_to_date or bool(self._assistant.library_changes())  # a stat per file, every call
         return Health(
+            status="stale" if stale else "ok",
             version=__version__,
             index=index,
             statements=manifest.n_chunks,

@@ -21,7 +21,7 @@ from assistant.index.calibration import read_calibration
 from assistant.index.embeddings import get_embedder, set_thread_policy
 from assistant.index.feedback import FeedbackRecord, append_feedback
 from assistant.index.store import IndexStatus, LoadedIndex, Manifest, Progress, index_status, read_documents
-from assistant.ingest.files import FileProgress, extracted_by_reader, read_guideline, size_limit
+from assistant.ingest.files import FileProgress, extracted_by_reader, identical_file, read_guideline, size_limit
 from assistant.ingest.metadata import DocumentMeta
 from assistant.ingest.parser import Document, parse_document
 from assistant.ingest.preflight import check_corpus
@@ -160,6 +160,15 @@ class Assistant:
         self._documents.clear()
         self._use(HybridSearcher(loaded, self.searcher.embedder, self.settings))  # a ranker over the new statements
 
+    def library_changes(self) -> list[str]:
+        """Guideline files added, removed or changed since the index this assistant answers from was built.
+
+        Cheap (a stat per file; a hash only for a file whose size or mtime moved), so a
+        long-running server or UI can ask on every question and every ``/health``.
+        """
+        loaded = self.searcher.loaded
+        return loaded.shown.library_changes(loaded.corpus_dir) if loaded.corpus_dir is not None else []
+
     def status(self) -> IndexStatus:
         return index_status(self.settings)
 
@@ -167,6 +176,11 @@ class Assistant:
     def index_status(settings: Settings | None = None) -> IndexStatus:
         """Whether the index for these settings exists and matches its corpus (no model is loaded)."""
         return index_status(settings or Settings())
+
+    @staticmethod
+    def duplicate_of(corpus_dir: Path, data: bytes) -> str | None:
+        """The guideline already in ``corpus_dir`` with exactly these bytes (an upload of it is refused), or None."""
+        return identical_file(corpus_dir, data)
 
     @staticmethod
     def documents(settings: Settings | None = None) -> list[DocumentMeta]:

@@ -26,6 +26,7 @@ from assistant.answer.select import quote_from_hit, select_statements
 from assistant.errors import InputError
 from assistant.guardrails import apply_guardrail
 from assistant.guardrails.scope import scope_flags
+from assistant.index.verify import library_changed_note
 from assistant.present import rendered
 from assistant.retrieval.followup import Conversation, is_follow_up, standalone_question
 from assistant.retrieval.hit import Hit
@@ -62,6 +63,7 @@ class Turn:
     selected: list[Hit] = field(default_factory=list)
     abstained: bool = False
     summary: str | None = None
+    trust_notes: list[str] = field(default_factory=list)  # why statements were not shown; a changed library
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
@@ -151,6 +153,14 @@ def build_chain(
         if turn.min_strength:  # the search already kept to graded statements; nothing else slips in
             turn.hits = [hit for hit in turn.hits if meets(hit.chunk.grade, turn.min_strength)]
         turn.abstained, turn.selected = select_statements(turn.query, turn.hits, settings)
+        # Only what will be shown (and the statements of the same files the guardrail reads) is checked
+        # against the files: re-extracting a PDF takes seconds, so not every candidate is.
+        quoted = {hit.chunk.source for hit in turn.selected}
+        checked, turn.trust_notes = checked_against_files(searcher, [hit for hit in turn.hits if hit.chunk.source in quoted])
+        kept = {hit.chunk.id for hit in checked}
+        turn.hits = [hit for hit in turn.hits if hit.chunk.source not in quoted or hit.chunk.id in kept]
+        turn.selected = [hit for hit in turn.selected if hit.chunk.id in kept]
+        turn.abstained = turn.abstained or not turn.selected
         return turn
 
     def summarize(turn: Turn) -> Turn:
@@ -168,7 +178,13 @@ def build_chain(
             *population_notes(turn.query, turn.selected),
         ]
         draft = compose(turn.question, turn.selected, turn.abstained, flags, turn.summary, notes)
-        draft = draft.model_copy(update={"asked_as": turn.asked_as, "documents": list(turn.documents)})
+        draft = draft.model_copy(
+            update={
+                "asked_as": turn.asked_as,
+                "documents": list(turn.documents),
+                "notes": list(dict.fromkeys([*turn.trust_notes, *draft.notes])),
+            }
+        )
         guard_started = time.perf_counter()
         if guard is None:
             # Every statement retrieved (and every dose statement for an asked drug in the best
@@ -197,6 +213,21 @@ def build_chain(
         | RunnableLambda(summarize, name="summarize")
         | RunnableLambda(finish, name="compose_and_guard")
     ).with_config(run_name="guideline_answer")
+
+
+def checked_against_files(searcher: HybridSearcher, hits: list[Hit]) -> tuple[list[Hit], list[str]]:
+    """Only statements that match their guideline file today go on; a note says why any did not.
+
+    Also the cheap freshness check: when the library changed since the index was
+    built (a long-running server or UI), every answer says so until it is rebuilt.
+    """
+    loaded = searcher.loaded
+    if loaded.corpus_dir is None:  # an index made in memory (benchmarks) has no files to check against
+        return hits, []
+    verdicts, notes = loaded.shown.filter([hit.chunk for hit in hits])
+    if (changed := loaded.shown.library_changes(loaded.corpus_dir)):
+        notes = [library_changed_note(changed), *notes]
+    return [hit for hit, ok in zip(hits, verdicts, strict=True) if ok], notes
 
 
 def _summarize(model: BaseChatModel, turn: Turn) -> str:

@@ -272,14 +272,20 @@ def test_crash_between_the_two_renames_is_recovered_on_load(built) -> None:
 
 
 def test_leftover_staging_folders_are_removed_by_the_next_build(built, embedder) -> None:
+    from assistant.index.owned import create_marked
+
     parent, name = built.index_dir.parent, built.index_dir.name
     for pid in (424242, 1):
         leftover = parent / f".{name}.tmp-{pid}"
-        leftover.mkdir()
+        create_marked(leftover, role="staging")  # a killed build had written its marker first
         (leftover / INDEX_FILE).write_bytes(b"half written")
+    unmarked = parent / f".{name}.tmp-77"  # not marked by a build: someone's folder, left alone
+    unmarked.mkdir()
+    (unmarked / INDEX_FILE).write_bytes(b"someone's file")
     assert load_index(built).faiss_index.ntotal == BUNDLED_CHUNKS  # leftovers do not disturb a load
     build_index(built, embedder)
-    assert not [p.name for p in parent.iterdir() if p.name.startswith(f".{name}.tmp-")]
+    assert [p.name for p in parent.iterdir() if p.name.startswith(f".{name}.tmp-")] == [unmarked.name]
+    assert (unmarked / INDEX_FILE).read_bytes() == b"someone's file"
     assert load_index(built).faiss_index.ntotal == BUNDLED_CHUNKS
 
 

@@ -39,6 +39,8 @@ def save_upload(corpus_dir: Path, name: str, data: bytes) -> Path:
         )
     if not data.strip():
         raise UploadRefused(f"{name}: is empty.")
+    if (existing := Assistant.duplicate_of(corpus_dir, data)) is not None:
+        raise UploadRefused(f"{name}: is identical to {existing}, already in the library; it was not added.")
     root = corpus_dir.resolve()
     target = (root / safe).resolve()
     if target.parent != root:

@@ -79,6 +79,9 @@ def eval_command(
             "without one, items are grouped by the source of their evidence).",
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into a non-empty --out folder an evaluation did not create.")
+    ] = False,
 ) -> None:
     """Score the assistant on a gold set; write answers.jsonl, metrics.json, report.md, report.png.
 
@@ -99,6 +102,7 @@ def eval_command(
         load_meta,
     )
     from assistant.evaluation.gold import load_gold, split_gold
+    from assistant.evaluation.out_folder import claim_out_folder
     from assistant.evaluation.runner import default_out_dir, evaluate
     from assistant.evaluation.thresholds import DEFAULT_THRESHOLDS, check_thresholds, gate_summary, load_thresholds
     from assistant.settings import PROJECT_ROOT
@@ -126,6 +130,11 @@ def eval_command(
         err.print("[red]Error:[/red] the gold file holds no questions.")
         raise typer.Exit(EXIT_INPUT)
     target = out_dir or default_out_dir()
+    try:
+        claim_out_folder(target, force)
+    except (ValueError, OSError) as exc:
+        err.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT) from None
     try:
         assistant = load_assistant(settings_for(corpus, index))
         if cross:

@@ -7,12 +7,18 @@ Everything is written to a staging folder beside the index and swapped in with
 two renames, under a lock file, so an interrupted or concurrent build never
 leaves a mix of old and new files. The index folder is only ever replaced when
 it is one this project made (its marker file, or an empty/placeholder folder):
-a folder holding anything else is refused, never moved or deleted.
+a folder holding anything else is refused, never moved or deleted. Ownership is
+the marker alone (:mod:`assistant.index.owned`), never the names of the files in
+a folder; the staging folder is marked first, with a random id the manifest repeats,
+and only staging/backup siblings carrying such an id are ever deleted.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -29,7 +35,7 @@ from assistant.index.calibration import CALIBRATION_FILE
 from assistant.index.embeddings import Embedder
 from assistant.index.feedback import FEEDBACK_FILE
 from assistant.index.lock import backup_dir, build_lock, recover_interrupted_swap
-from assistant.index.owned import MARKER_FILE
+from assistant.index.owned import MARKER_FILE, create_marked, read_marker, remove_marked, write_marker
 from assistant.index.ranker_file import RANKER_FILE
 from assistant.index.store import (
     ARTIFACTS,
@@ -47,12 +53,15 @@ from assistant.index.store import (
     text_path,
 )
 from assistant.index.vectors import build_vector_index
+from assistant.index.verify import remember_parsed, source_text
 from assistant.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_corpus
 from assistant.ingest.files import Corpus, FileProgress, load_corpus
 from assistant.ingest.metadata import DocumentMeta
 from assistant.settings import Settings
 
 PLACEHOLDERS = frozenset({"README.md", ".gitkeep", MARKER_FILE})
+# What an unmarked folder may hold (as regular files) and still be built into: a folder kept in git for the index.
+EMPTY_FOLDER_FILES = frozenset({"README.md", ".gitkeep"})
 # What a user made for this library and stored with its index survives a rebuild.
 CARRIED_OVER = PLACEHOLDERS | {CALIBRATION_FILE, RANKER_FILE, FEEDBACK_FILE}
 
@@ -77,16 +86,24 @@ def check_index_folder(index_dir: Path, corpus_dir: Path | None = None) -> None:
         raise IndexFolderError(f"{index_dir} is a file, not an index folder; choose another --index folder.")
     if not index_dir.is_dir():
         return
+    if read_marker(index_dir) is not None:
+        return
     try:
-        names = {path.name for path in index_dir.iterdir()}
+        entries = list(index_dir.iterdir())
     except OSError as exc:
         raise IndexFolderError(f"{index_dir} cannot be read ({exc.strerror}); choose another --index folder.") from None
-    ours = MARKER_FILE in names or MANIFEST_FILE in names or (INDEX_FILE in names and CHUNKS_FILE in names)
-    if not ours and names - PLACEHOLDERS:
+    foreign = sorted(path.name for path in entries if not _placeholder_file(path))
+    if foreign:
         raise IndexFolderError(
-            f"{index_dir} already holds other files and no guideline index; refusing to replace it. "
-            "Choose an empty or new folder for the index."
+            f"{index_dir} already holds other files ({', '.join(foreign[:3])}{' …' if len(foreign) > 3 else ''}) "
+            "and was not made by guideline-assistant (it has no index marker); nothing in it was touched. "
+            "Point --index (or GUIDELINE_ASSISTANT_INDEX_DIR) at a new, empty folder."
         )
+
+
+def _placeholder_file(path: Path) -> bool:
+    """A README.md/.gitkeep that is a regular file (a *folder* named README.md is someone's data)."""
+    return path.name in EMPTY_FOLDER_FILES and path.is_file() and not path.is_symlink()
 
 
 def build_index(
@@ -119,7 +136,10 @@ def build_index(
             for source, digest in fingerprint.items()
             if previous and source in reusable and previous.manifest.corpus.get(source) == digest
         )
-        corpus = load_corpus(settings.corpus_dir, skip=unchanged, progress=file_progress)
+        known = _known_texts(settings.corpus_dir, unchanged, fingerprint)
+        corpus = load_corpus(settings.corpus_dir, skip=unchanged, progress=file_progress, known=known)
+        for parsed in corpus.files:  # this build's own parse vouches for its quotes in this process
+            remember_parsed(settings.corpus_dir / parsed.document.source, fingerprint.get(parsed.document.source, ""), parsed)
         new_chunks = chunk_corpus(corpus)
         new_vectors = _embed(embedder, [chunk.search_text for chunk in new_chunks], settings.batch_size, progress)
         chunks, vectors, documents, problems, notes = _merge(previous, unchanged, corpus, new_chunks, new_vectors)
@@ -141,15 +161,19 @@ def build_index(
             notes=notes,
             reused_documents=len(unchanged),
             vector_index=vector_kind,
+            offsets={meta.source: meta.offsets for meta in documents},
         )
-        staging = index_dir.parent / f".{index_dir.name}.tmp-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
+        staging = index_dir.parent / f".{index_dir.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+        staging_id: str | None = None
         try:
-            staging.mkdir(parents=True)
+            index_dir.parent.mkdir(parents=True, exist_ok=True)
+            staging_id = create_marked(staging, role="staging")  # the marker is the first thing written
+            manifest = manifest.model_copy(update={"owner_id": staging_id})
             texts = {parsed.document.source: parsed.source_text.text for parsed in corpus.files}
-            _write_texts(staging, index_dir, documents, texts)
+            _write_texts(staging, settings.corpus_dir, documents, texts, fingerprint)
             manifest = _write(staging, faiss_index, chunks, documents, manifest, started)
             _carry_over_placeholders(index_dir, staging)
+            write_marker(staging, staging_id, role="index")
             _swap_in(staging, index_dir)
         except OSError as exc:  # a read-only or full disk: the old index is untouched, say so in one line
             raise IndexFolderError(
@@ -157,8 +181,21 @@ def build_index(
                 "the previous index was left as it was. Choose a folder you can write to, or free disk space."
             ) from None
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return LoadedIndex(index_dir, manifest, chunks, faiss_index, documents)
+            if staging_id is not None:
+                remove_marked(staging, staging_id)  # only the folder this build made and marked
+        return LoadedIndex(index_dir, manifest, chunks, faiss_index, documents, settings.corpus_dir)
+
+
+def _known_texts(corpus_dir: Path, unchanged: frozenset[str], fingerprint: dict[str, str]) -> dict[str, str]:
+    """The text sha256 of every kept file, so a new copy of one (same bytes or same text) is refused by name."""
+    known: dict[str, str] = {}
+    for source in sorted(unchanged):
+        try:
+            text = source_text(corpus_dir / source, fingerprint[source]).text
+        except Exception:  # unreadable now: the load that follows reports it
+            continue
+        known.setdefault(hashlib.sha256(text.encode("utf-8")).hexdigest(), source)
+    return known
 
 
 def _up_to_date(settings: Settings, embedder: Embedder) -> LoadedIndex | None:
@@ -226,17 +263,17 @@ def _embed(embedder: Embedder, texts: list[str], batch_size: int, progress: Prog
     return np.vstack(parts)
 
 
-def _write_texts(staging: Path, index_dir: Path, documents: list[DocumentMeta], fresh: dict[str, str]) -> None:
-    """The canonical text of every document whose offsets index it (new ones written, reused ones copied)."""
+def _write_texts(
+    staging: Path, corpus_dir: Path, documents: list[DocumentMeta], fresh: dict[str, str], digests: dict[str, str]
+) -> None:
+    """The canonical text of every document whose offsets index it (re-derived from the file, never copied)."""
     for meta in documents:
         if meta.offsets != "canonical":
             continue
         target = text_path(staging, meta.source)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if meta.source in fresh:
-            target.write_text(fresh[meta.source], encoding="utf-8", newline="")
-        else:
-            shutil.copy2(text_path(index_dir, meta.source), target)
+        text = fresh[meta.source] if meta.source in fresh else source_text(corpus_dir / meta.source, digests[meta.source]).text
+        target.write_text(text, encoding="utf-8", newline="")
 
 
 def _write(
@@ -254,7 +291,6 @@ def _write(
     (staging / DOCUMENTS_FILE).write_text(
         "[\n" + ",\n".join(meta.model_dump_json() for meta in documents) + "\n]\n", encoding="utf-8"
     )
-    (staging / MARKER_FILE).write_text("Made by guideline-assistant; the whole folder is rebuilt on demand.\n")
     files = {name: sha256_file(staging / name) for name in (INDEX_FILE, CHUNKS_FILE, DOCUMENTS_FILE)}
     texts_root = staging / TEXTS_DIR
     if texts_root.is_dir():
@@ -271,7 +307,7 @@ def _carry_over_placeholders(index_dir: Path, staging: Path) -> None:
     """Keep the folder's README/.gitkeep (a rebuild is no git change) and the library's calibration and ranker."""
     if index_dir.is_dir():
         for path in index_dir.iterdir():
-            if path.is_file() and path.name in CARRIED_OVER and not (staging / path.name).exists():
+            if path.is_file() and not path.is_symlink() and path.name in CARRIED_OVER and not (staging / path.name).exists():
                 shutil.copy2(path, staging / path.name)
         _link_audit_log(index_dir, staging)
 
@@ -288,20 +324,45 @@ def _link_audit_log(index_dir: Path, staging: Path) -> None:
 
 
 def _swap_in(staging: Path, index_dir: Path) -> None:
+    """Two renames: the old index aside, the new one in; only a folder we marked is ever deleted."""
     backup = backup_dir(index_dir)
-    shutil.rmtree(backup, ignore_errors=True)
-    if index_dir.exists():
+    if backup.exists() or backup.is_symlink():
+        if not remove_marked(backup):
+            raise IndexFolderError(
+                f"{backup} is in the way of the build and is not a backup guideline-assistant marked; "
+                "nothing was touched. Move it elsewhere, then build again."
+            )
+    replaced = index_dir.exists()
+    marked = read_marker(index_dir) is not None if replaced else False
+    if replaced:
         os.rename(index_dir, backup)
     os.rename(staging, index_dir)
-    shutil.rmtree(backup, ignore_errors=True)
+    if replaced:
+        _discard_backup(backup, marked)
+
+
+def _discard_backup(backup: Path, marked: bool) -> None:
+    """The replaced index (checked as ours, under the lock) or the placeholder folder it was, and nothing else.
+
+    An index from before marker ids (legacy marker) is ours too: this is its upgrade.
+    A placeholder folder only loses its README.md/.gitkeep (already copied across).
+    """
+    if marked and read_marker(backup) is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+        return
+    for path in backup.iterdir():
+        if _placeholder_file(path):
+            path.unlink()
+    with contextlib.suppress(OSError):
+        backup.rmdir()  # anything else that appeared meanwhile stays where it is
 
 
 def _remove_dead_staging(index_dir: Path) -> None:
-    """Staging folders left by killed builds (called under the lock, so none is live)."""
+    """Staging folders left by killed builds (called under the lock, so none is live); only ones we marked."""
     prefix = f".{index_dir.name}.tmp-"
     for leftover in index_dir.parent.iterdir():
-        if leftover.name.startswith(prefix) and leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)
+        if leftover.name.startswith(prefix):
+            remove_marked(leftover)
 
 
 def ensure_index(

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from assistant.errors import IndexBusy, IndexFolderError
+from assistant.index.owned import is_owned
 
 
 @contextlib.contextmanager
@@ -53,9 +54,9 @@ def backup_dir(index_dir: Path) -> Path:
 
 
 def recover_interrupted_swap(index_dir: Path) -> None:
-    """A crash between the two renames leaves only the backup: put it back."""
+    """A crash between the two renames leaves only the backup: put it back (only a backup we marked)."""
     backup = backup_dir(index_dir)
-    if not index_dir.exists() and backup.is_dir():
+    if not index_dir.exists() and backup.is_dir() and not backup.is_symlink() and is_owned(backup):
         os.rename(backup, index_dir)
 
 
@@ -65,6 +66,6 @@ def recover_before_load(index_dir: Path) -> None:
     Between a live build's two renames the folder is briefly missing too; taking
     the lock waits for that build instead of renaming its backup back mid-swap.
     """
-    if not index_dir.exists() and backup_dir(index_dir).is_dir():
+    if not index_dir.exists() and backup_dir(index_dir).is_dir() and is_owned(backup_dir(index_dir)):
         with build_lock(index_dir):
             recover_interrupted_swap(index_dir)

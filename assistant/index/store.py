@@ -24,11 +24,13 @@ from pathlib import Path
 import faiss
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from assistant.errors import IndexCorrupt, StaleIndex
+from assistant.errors import IndexCorrupt, IndexFolderError, StaleIndex
 from assistant.index import faiss_io
 from assistant.index.lock import recover_before_load
+from assistant.index.owned import read_marker
+from assistant.index.verify import ShownCheck, cached_source_text, file_sha256, source_text
 from assistant.ingest.chunking import CHUNKER_VERSION, Chunk
-from assistant.ingest.files import SUPPORTED_SUFFIXES, corpus_files
+from assistant.ingest.files import SUPPORTED_SUFFIXES, TEXT_SUFFIXES, SourceText, corpus_files
 from assistant.ingest.metadata import DocumentMeta
 from assistant.settings import Settings
 
@@ -66,6 +68,10 @@ class Manifest(BaseModel):
     notes: list[str] = []
     reused_documents: int = 0
     vector_index: str = "flat"  # "flat" (exact) or "hnsw" (above Settings.ann_threshold statements)
+    # The random id in the folder's marker file (None: built before marker ids; the next build adds one).
+    owner_id: str | None = None
+    # Per source, what its quotes' offsets index as the parser decided from the file type: "raw" or "canonical".
+    offsets: dict[str, str] = {}
 
 
 @dataclass
@@ -75,10 +81,29 @@ class LoadedIndex:
     chunks: list[Chunk]
     faiss_index: faiss.Index
     documents: list[DocumentMeta] = field(default_factory=list)
+    corpus_dir: Path | None = None
+    _shown: ShownCheck | None = field(default=None, repr=False)
 
     def canonical_text(self, source: str) -> str | None:
-        """The stored canonical text of a PDF/HTML/repaired file (what its quotes' offsets index)."""
-        return read_canonical_text(self.directory, source)
+        """The text a PDF/HTML/repaired file's quotes index, re-derived from the file (None when it changed)."""
+        if self.corpus_dir is None:
+            return read_canonical_text(self.directory, source)
+        path = self.corpus_dir / source
+        try:
+            digest = file_sha256(path)
+        except OSError:
+            return None
+        if digest != self.manifest.corpus.get(source):
+            return None
+        derived = source_text(path, digest)
+        return derived.text if derived.offsets == "canonical" else None
+
+    @property
+    def shown(self) -> ShownCheck:
+        """The per-answer check of statements against their guideline files (see :mod:`assistant.index.verify`)."""
+        if self._shown is None:
+            self._shown = ShownCheck(self.corpus_dir or Path("."), self.manifest.corpus)
+        return self._shown
 
 
 @dataclass
@@ -130,14 +155,27 @@ def read_manifest(index_dir: Path) -> Manifest:
     path = index_dir / MANIFEST_FILE
     if not index_dir.is_dir() or not any((index_dir / name).exists() for name in ARTIFACTS):
         raise IndexMissing(f"No index has been built in {index_dir} yet.")
+    marker = read_marker(index_dir)
+    if marker is None:
+        # Ownership is the marker alone: a web app's manifest.json is no index, and no advice may replace it.
+        raise IndexFolderError(
+            f"{index_dir} was not made by guideline-assistant (it has no index marker), so it is neither read "
+            "nor replaced; point --index (or GUIDELINE_ASSISTANT_INDEX_DIR) at a new, empty folder."
+        )
     if not path.is_file():
         raise IndexCorrupt(f"{path} is missing; run `guideline-assistant index build` to rebuild the index.")
     try:
-        return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+        manifest = Manifest.model_validate_json(path.read_text(encoding="utf-8"))
     except (ValidationError, ValueError, OSError) as exc:
         raise IndexCorrupt(
             f"{path} is not a valid index manifest ({_first_line(exc)}); run `guideline-assistant index build`."
         ) from exc
+    if manifest.owner_id != marker.id:
+        raise IndexCorrupt(
+            f"{index_dir}: its marker and its manifest were not written by the same build; "
+            "rebuild the index with `guideline-assistant index build`."
+        )
+    return manifest
 
 
 def staleness(manifest: Manifest, settings: Settings) -> str | None:
@@ -200,43 +238,86 @@ def _load_once(settings: Settings, check_stale: bool) -> LoadedIndex:
     faiss_index = _read_faiss(index_dir / INDEX_FILE)
     chunks = _read_chunks(index_dir / CHUNKS_FILE, settings.corpus_dir)
     documents = _read_documents(index_dir, manifest)
-    verify_quotes(chunks, settings.corpus_dir, index_dir, manifest.corpus)
+    verify_quotes(chunks, settings.corpus_dir, index_dir, manifest.corpus, manifest.offsets, documents)
     if faiss_index.ntotal != len(chunks) or faiss_index.d != manifest.model_dimension:
         raise IndexCorrupt(
             f"{index_dir / INDEX_FILE} holds {faiss_index.ntotal} vectors of dimension {faiss_index.d}, "
             f"but the manifest lists {len(chunks)} chunks of dimension {manifest.model_dimension}; rebuild the index."
         )
-    return LoadedIndex(index_dir, manifest, chunks, faiss_index, documents)
+    return LoadedIndex(index_dir, manifest, chunks, faiss_index, documents, settings.corpus_dir)
 
 
-def verify_quotes(chunks: list[Chunk], corpus_dir: Path, index_dir: Path, built_from: dict[str, str]) -> None:
+def verify_quotes(
+    chunks: list[Chunk],
+    corpus_dir: Path,
+    index_dir: Path,
+    built_from: dict[str, str],
+    offsets: dict[str, str] | None = None,
+    documents: list[DocumentMeta] | None = None,
+) -> None:
     """Every statement must be the guideline's own words at its offsets, or the index is refused.
 
     The checksums only prove the index files agree with each other; this proves the
-    statements agree with the guideline files (or, for PDF/HTML, the stored text),
-    so an edited dose in ``chunks.jsonl`` is never shown as a quote. A file changed since
-    the build is skipped here: that index is stale, and :func:`staleness` says so.
+    statements agree with the guideline files. A text file's text is re-derived from
+    the file by the parser, and the offsets mode of every statement, document and
+    manifest entry must be the one the parser gives that file, so a ``.txt`` switched
+    to "canonical" with a forged text is refused. A PDF/HTML file is re-extracted here
+    only when this process already holds its extraction (extracting a library's PDFs
+    takes a minute): otherwise its stored text must exist and agree with its
+    statements, and the re-extraction that vouches for a quote happens before the quote
+    is shown (:class:`~assistant.index.verify.ShownCheck`). A file changed since the
+    build is skipped here: that index is stale, and :func:`staleness` says so (and
+    answers do not show its statements).
     """
-    from assistant.ingest.files import read_guideline
-
-    texts: dict[str, str | None] = {}
+    derived: dict[str, SourceText | None] = {}
     for chunk in chunks:
-        if chunk.source not in texts:
-            try:
-                if chunk.offsets == "canonical":
-                    texts[chunk.source] = read_canonical_text(index_dir, chunk.source)
-                else:
-                    raw = read_guideline(corpus_dir / chunk.source)
-                    current = hashlib.sha256(raw.encode("utf-8")).hexdigest()
-                    texts[chunk.source] = raw if built_from.get(chunk.source) == current else None
-            except Exception:  # an unreadable source makes the index stale, which staleness() reports
-                texts[chunk.source] = None
-        text = texts[chunk.source]
-        if text is not None and text[chunk.start : chunk.end] != chunk.text:
+        if chunk.source not in derived:
+            derived[chunk.source] = _derived_text(corpus_dir, index_dir, chunk.source, built_from)
+        text = derived[chunk.source]
+        if text is None:
+            continue
+        if chunk.offsets != text.offsets or text.text[chunk.start : chunk.end] != chunk.text:
             raise IndexCorrupt(
                 f"{index_dir / CHUNKS_FILE}: a statement from {chunk.source} does not match the guideline text "
                 "at its offsets (edited or damaged index); rebuild the index with `guideline-assistant index build`."
             )
+    claimed = dict(offsets or {}) | {meta.source: meta.offsets for meta in documents or []}
+    for source, mode in claimed.items():
+        if source not in derived:
+            derived[source] = _derived_text(corpus_dir, index_dir, source, built_from)
+        text = derived[source]
+        if text is not None and text.offsets != mode:
+            raise IndexCorrupt(
+                f"{index_dir}: {source} is recorded with '{mode}' offsets, but its file type gives "
+                f"'{text.offsets}' (edited index); rebuild the index with `guideline-assistant index build`."
+            )
+
+
+def _derived_text(corpus_dir: Path, index_dir: Path, source: str, built_from: dict[str, str]) -> SourceText | None:
+    """The text an unchanged source's quotes index; None when the file changed or cannot be read (stale).
+
+    Text files are re-derived (cheap). PDF/HTML files use this process's extraction when
+    it has one; else the stored text, which must exist ("missing" is no pass) and is
+    checked against the extraction before any of its quotes is shown.
+    """
+    path = corpus_dir / source
+    try:
+        digest = file_sha256(path)
+        if built_from.get(source) != digest:
+            return None
+        if path.suffix.lower() in TEXT_SUFFIXES:
+            return source_text(path, digest)
+    except Exception:  # an unreadable source makes the index stale, which staleness() reports
+        return None
+    if (cached := cached_source_text(path, digest)) is not None:
+        return cached
+    stored = read_canonical_text(index_dir, source)
+    if stored is None:
+        raise IndexCorrupt(
+            f"{text_path(index_dir, source)} (the text the quotes of {source} index) is missing; "
+            "rebuild the index with `guideline-assistant index build`."
+        )
+    return SourceText(stored, "canonical")
 
 
 def text_path(index_dir: Path, source: str) -> Path:
@@ -260,7 +341,7 @@ def read_documents(settings: Settings) -> list[DocumentMeta]:
     """The document list of an index without loading vectors; empty when there is no readable index."""
     try:
         return _read_documents(settings.index_dir, read_manifest(settings.index_dir))
-    except (StaleIndex, IndexCorrupt):
+    except (StaleIndex, IndexCorrupt, IndexFolderError):
         return []
 
 
@@ -327,7 +408,7 @@ def index_status(settings: Settings) -> IndexStatus:
         manifest = read_manifest(settings.index_dir)
     except IndexMissing as exc:
         return IndexStatus(settings.index_dir, False, False, str(exc), None)
-    except IndexCorrupt as exc:
+    except (IndexCorrupt, IndexFolderError) as exc:
         return IndexStatus(settings.index_dir, True, False, str(exc), None)
     try:
         reason = staleness(manifest, settings)

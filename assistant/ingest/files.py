@@ -142,6 +142,22 @@ def _repair_encoding(text: str, name: str) -> tuple[str, list[str]]:
     return fixed, [f"{name}: repaired encoding damage (mojibake) on {lines} line(s) with ftfy; quotes index the repaired text."]
 
 
+def identical_file(corpus_dir: Path, data: bytes) -> str | None:
+    """The guideline file in the folder with exactly these bytes (hashing only files of the same size), or None."""
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        candidates = corpus_files(corpus_dir)
+    except CorpusError:
+        return None
+    for path in candidates:
+        try:
+            if path.stat().st_size == len(data) and hashlib.sha256(path.read_bytes()).hexdigest() == digest:
+                return path.relative_to(corpus_dir).as_posix()
+        except OSError:
+            continue
+    return None
+
+
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """Every candidate file under the corpus folder that stays inside it (hidden files excluded)."""
     return [path for path in _candidate_files(corpus_dir, []) if not _leads_outside(path, corpus_dir)]
@@ -250,17 +266,20 @@ def load_corpus(
     corpus_dir: Path,
     skip: frozenset[str] = frozenset(),
     progress: FileProgress | None = None,
+    known: dict[str, str] | None = None,
 ) -> Corpus:
     """Parse every guideline file; a bad file is reported in ``problems``, never silently dropped.
 
     ``skip`` names sources the caller already holds unchanged (the index's incremental
-    build keeps their statements and vectors), so they are not read again. Raises
+    build keeps their statements and vectors), so they are not read again. ``known`` maps
+    the text sha256 of those kept files to their names, so a copy of one of them is refused
+    by content (not only a copy of a file parsed in this build). Raises
     :class:`CorpusError` only when no usable document remains and nothing was skipped.
     """
     problems: list[str] = []
     notes: list[str] = []
     parsed: list[ParsedFile] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = dict(known or {})
     candidates = _candidate_files(corpus_dir, problems)
     for number, path in enumerate(candidates, start=1):
         source = path.relative_to(corpus_dir).as_posix()

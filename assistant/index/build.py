@@ -25,7 +25,8 @@ import numpy as np
 from assistant import __version__
 from assistant.errors import CorpusError, IndexCorrupt, IndexFolderError, StaleIndex
 from assistant.index.calibration import CALIBRATION_FILE
-from assistant.index.embeddings import Embedder
+from assistant.index.embedding_cache import EmbeddingCache
+from assistant.index.embeddings import Embedder, build_threads_now
 from assistant.index.lock import backup_dir, build_lock, recover_interrupted_swap
 from assistant.index.owned import MARKER_FILE
 from assistant.index.ranker_file import RANKER_FILE
@@ -119,8 +120,10 @@ def build_index(
         )
         corpus = load_corpus(settings.corpus_dir, skip=unchanged, progress=file_progress)
         new_chunks = chunk_corpus(corpus)
-        new_vectors = _embed(embedder, [chunk.search_text for chunk in new_chunks], settings.batch_size, progress)
+        cache = EmbeddingCache.load(index_dir, embedder.name, embedder.dimension)
+        new_vectors = _embed(embedder, [chunk.search_text for chunk in new_chunks], settings.batch_size, progress, cache)
         chunks, vectors, documents, problems, notes = _merge(previous, unchanged, corpus, new_chunks, new_vectors)
+        notes += [cache.note] if cache.note else []
         if not chunks:
             raise CorpusError(f"No usable guideline in {settings.corpus_dir}: " + " ".join(problems))
         faiss_index, vector_kind = build_vector_index(vectors, embedder.dimension, settings.ann_threshold)
@@ -146,6 +149,7 @@ def build_index(
             staging.mkdir(parents=True)
             texts = {parsed.document.source: parsed.source_text.text for parsed in corpus.files}
             _write_texts(staging, index_dir, documents, texts)
+            cache.save(staging, [chunk.search_text for chunk in chunks], vectors)
             manifest = _write(staging, faiss_index, chunks, documents, manifest, started)
             _carry_over_placeholders(index_dir, staging)
             _swap_in(staging, index_dir)
@@ -211,17 +215,30 @@ def _merge(
     return [row[0] for row in rows], vectors, documents, problems, notes
 
 
-def _embed(embedder: Embedder, texts: list[str], batch_size: int, progress: Progress | None) -> np.ndarray:
-    parts: list[np.ndarray] = []
-    if progress:
-        progress(0, len(texts))
-    for begin in range(0, len(texts), batch_size):
-        parts.append(embedder.encode(texts[begin : begin + batch_size], batch_size=batch_size))
-        if progress:
-            progress(min(begin + batch_size, len(texts)), len(texts))
-    if not parts:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.vstack(parts)
+def _embed(
+    embedder: Embedder,
+    texts: list[str],
+    batch_size: int,
+    progress: Progress | None,
+    cache: EmbeddingCache | None = None,
+) -> np.ndarray:
+    """Vectors for the new statements: cached ones reused, the rest encoded once each, longest first.
+
+    ``progress`` counts the statements actually encoded, from 0 to their total, so
+    its rate and time left are the encoder's; a rebuild whose text is all cached
+    reports ``(0, 0)`` and finishes at once.
+    """
+    threads = build_threads_now() if len(texts) > 1 else None
+
+    def encode(missing: list[str]) -> np.ndarray:
+        return embedder.encode_sorted(missing, batch_size=batch_size, threads=threads, progress=progress)
+
+    if cache is None:
+        return encode(texts)
+    vectors, encoded = cache.vectors_for(texts, encode)
+    if not encoded and progress:
+        progress(0, 0)
+    return vectors
 
 
 def _write_texts(staging: Path, index_dir: Path, documents: list[DocumentMeta], fresh: dict[str, str]) -> None:

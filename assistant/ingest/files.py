@@ -235,6 +235,74 @@ def parse_file(path: Path, source: str) -> ParsedFile:
     return ParsedFile(document, source_text, describe(document, source_text.pages, source_text.offsets))
 
 
+def _parse_one(path: Path, source: str) -> ParsedFile | str:
+    """One file parsed, or the one-line problem that keeps it out (runs in a worker process too)."""
+    try:
+        return parse_file(path, source)
+    except CorpusError as exc:
+        return str(exc)
+    except (RecursionError, MemoryError, ValueError) as exc:  # hostile content must not stop the library
+        return f"{source}: could not be parsed ({type(exc).__name__}); skipped."
+
+
+# A worker process costs about a second to start (it imports the parser and the PDF reader),
+# so a pool pays off only for a PDF beside other files or for many text files.
+POOL_MIN_FILES = 16
+
+
+def _workers(todo: list[tuple[Path, str]]) -> int:
+    """Worker processes for these files: one per core (at most one per file), or 0 to parse here."""
+    cores = os.cpu_count() or 1
+    has_pdf = any(path.suffix.lower() in PDF_SUFFIXES for path, _ in todo)
+    if cores < 2 or len(todo) < 2 or (not has_pdf and len(todo) < POOL_MIN_FILES):
+        return 0
+    return min(cores, len(todo))
+
+
+def _parse_all(todo: list[tuple[Path, str]], progress: FileProgress | None) -> dict[str, ParsedFile | str]:
+    """Every file parsed, in a process pool bounded by the cores when that pays off; progress after each file.
+
+    Parsing is CPU-bound Python (PDF text extraction above all), so threads would
+    take turns on one core; separate processes (started fresh with ``spawn``: the
+    caller may hold threads, and forking a threaded process can deadlock) parse
+    files side by side. Largest files go first so a long PDF does not start last.
+    """
+    results: dict[str, ParsedFile | str] = {}
+
+    def record(source: str, result: ParsedFile | str) -> None:
+        results[source] = result
+        if progress:
+            progress(len(results), len(todo), source)
+
+    if progress:
+        progress(0, len(todo), "")
+    workers = _workers(todo)
+    if workers:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
+        from multiprocessing import get_context
+
+        by_size = sorted(todo, key=lambda item: -_size(item[0]))
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+                futures = {pool.submit(_parse_one, path, source): source for path, source in by_size}
+                for future in as_completed(futures):
+                    record(futures[future], future.result())
+        except BrokenProcessPool:  # a worker died (out of memory): parse what is left here, one by one
+            pass
+    for path, source in todo:
+        if source not in results:
+            record(source, _parse_one(path, source))
+    return results
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def load_corpus(
     corpus_dir: Path,
     skip: frozenset[str] = frozenset(),
@@ -245,30 +313,28 @@ def load_corpus(
     ``skip`` names sources the caller already holds unchanged (the index's incremental
     build keeps their statements and vectors), so they are not read again. Raises
     :class:`CorpusError` only when no usable document remains and nothing was skipped.
+    ``progress`` gets ``(files read, files to read, file)`` from 0 up to the total.
     """
     problems: list[str] = []
     notes: list[str] = []
     parsed: list[ParsedFile] = []
     seen: dict[str, str] = {}
-    candidates = _candidate_files(corpus_dir, problems)
-    for number, path in enumerate(candidates, start=1):
+    todo: list[tuple[Path, str]] = []
+    for path in _candidate_files(corpus_dir, problems):
         source = path.relative_to(corpus_dir).as_posix()
         if source in skip:
             continue
-        if progress:
-            progress(number, len(candidates), source)
         if _leads_outside(path, corpus_dir):
             problems.append(
                 f"{source}: is a link to a file outside the corpus folder; skipped (copy the file into the folder to use it)."
             )
             continue
-        try:
-            one = parse_file(path, source)
-        except CorpusError as exc:
-            problems.append(str(exc))
-            continue
-        except (RecursionError, MemoryError, ValueError) as exc:  # hostile content must not stop the library
-            problems.append(f"{source}: could not be parsed ({type(exc).__name__}); skipped.")
+        todo.append((path, source))
+    results = _parse_all(todo, progress)
+    for _, source in todo:  # candidate order, whatever order the workers finished in
+        one = results[source]
+        if isinstance(one, str):
+            problems.append(one)
             continue
         digest = one.document.sha256
         if digest in seen:

@@ -312,6 +312,7 @@ def ensure_index(
     embedder: Embedder,
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
+    file_progress: FileProgress | None = None,
 ) -> LoadedIndex:
     """Load the index, building it when missing and rebuilding it when stale (saying so).
 
@@ -324,10 +325,10 @@ def ensure_index(
         loaded = load_index(settings)
     except IndexMissing:
         _say(notify, f"No index yet in {settings.index_dir}; building it from {settings.corpus_dir}.")
-        return _build_saying_what_was_skipped(settings, embedder, progress, notify)
+        return _build_saying_what_was_skipped(settings, embedder, progress, notify, file_progress)
     except StaleIndex as exc:
         _say(notify, f"{exc} Rebuilding it.")
-        return _build_saying_what_was_skipped(settings, embedder, progress, notify)
+        return _build_saying_what_was_skipped(settings, embedder, progress, notify, file_progress)
     if loaded.manifest.model_dimension != embedder.dimension:
         _say(
             notify,
@@ -339,10 +340,14 @@ def ensure_index(
 
 
 def _build_saying_what_was_skipped(
-    settings: Settings, embedder: Embedder, progress: Progress | None, notify: Callable[[str], None] | None
+    settings: Settings,
+    embedder: Embedder,
+    progress: Progress | None,
+    notify: Callable[[str], None] | None,
+    file_progress: FileProgress | None = None,
 ) -> LoadedIndex:
     """A build on the way to an answer: each file it could not use is said in one line (never silently dropped)."""
-    loaded = build_index(settings, embedder, progress, if_stale=True)
+    loaded = build_index(settings, embedder, progress, file_progress, if_stale=True)
     for problem in loaded.manifest.problems:
         _say(notify, f"Skipped: {problem}")
     return loaded

@@ -259,7 +259,9 @@ def _workers(todo: list[tuple[Path, str]]) -> int:
     return min(cores, len(todo))
 
 
-def _parse_all(todo: list[tuple[Path, str]], progress: FileProgress | None) -> dict[str, ParsedFile | str]:
+def _parse_all(
+    todo: list[tuple[Path, str]], progress: FileProgress | None, parallel: bool = True
+) -> dict[str, ParsedFile | str]:
     """Every file parsed, in a process pool bounded by the cores when that pays off; progress after each file.
 
     Parsing is CPU-bound Python (PDF text extraction above all), so threads would
@@ -276,7 +278,7 @@ def _parse_all(todo: list[tuple[Path, str]], progress: FileProgress | None) -> d
 
     if progress:
         progress(0, len(todo), "")
-    workers = _workers(todo)
+    workers = _workers(todo) if parallel else 0
     if workers:
         from concurrent.futures import ProcessPoolExecutor, as_completed
         from concurrent.futures.process import BrokenProcessPool
@@ -307,13 +309,15 @@ def load_corpus(
     corpus_dir: Path,
     skip: frozenset[str] = frozenset(),
     progress: FileProgress | None = None,
+    parallel: bool = True,
 ) -> Corpus:
     """Parse every guideline file; a bad file is reported in ``problems``, never silently dropped.
 
     ``skip`` names sources the caller already holds unchanged (the index's incremental
     build keeps their statements and vectors), so they are not read again. Raises
     :class:`CorpusError` only when no usable document remains and nothing was skipped.
-    ``progress`` gets ``(files read, files to read, file)`` from 0 up to the total.
+    ``progress`` gets ``(files read, files to read, file)`` from 0 up to the total;
+    ``parallel=False`` parses in this process only (the benchmark's comparison).
     """
     problems: list[str] = []
     notes: list[str] = []
@@ -330,7 +334,7 @@ def load_corpus(
             )
             continue
         todo.append((path, source))
-    results = _parse_all(todo, progress)
+    results = _parse_all(todo, progress, parallel)
     for _, source in todo:  # candidate order, whatever order the workers finished in
         one = results[source]
         if isinstance(one, str):

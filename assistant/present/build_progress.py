@@ -11,8 +11,8 @@ number of others (the chat page's visitors), so every read takes a consistent sn
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 STARTING, READING, EMBEDDING, WRITING, DONE, FAILED = "starting", "reading", "embedding", "writing", "done", "failed"

@@ -32,14 +32,13 @@ def _view(corpus: files.Corpus) -> tuple[list[tuple[str, str, int]], list[str], 
 
 
 @pytest.mark.parametrize("texts", [1, 20])  # a PDF beside few files, and many files: both go to the pool
-def test_pool_parse_equals_sequential_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, texts: int) -> None:
+def test_pool_parse_equals_sequential_parse(tmp_path: Path, texts: int) -> None:
     folder = _library(tmp_path / "lib", texts)
     events: list[tuple[int, int, str]] = []
     pooled = files.load_corpus(folder, progress=lambda *event: events.append(event))
     if (files.os.cpu_count() or 1) > 1:  # the pool really ran (this machine has 2 cores)
         assert files._workers([(folder / "sepsis.pdf", "a"), (folder / "x.md", "b")]) == 2
-    monkeypatch.setattr(files, "_workers", lambda todo: 0)
-    sequential = files.load_corpus(folder)
+    sequential = files.load_corpus(folder, parallel=False)
     assert _view(pooled) == _view(sequential)
     total = texts + 4
     assert events[0] == (0, total, "")

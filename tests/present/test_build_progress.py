@@ -19,8 +19,13 @@ class Clock:
 
 @pytest.mark.parametrize(
     ("seconds", "words"),
-    [(4, "about 10 s left"), (44, "about 40 s left"), (61, "about 1 min left"), (185, "about 3 min left"),
-     (4800, "about 1 h 20 min left")],
+    [
+        (4, "about 10 s left"),
+        (44, "about 40 s left"),
+        (61, "about 1 min left"),
+        (185, "about 3 min left"),
+        (4800, "about 1 h 20 min left"),
+    ],
 )
 def test_time_left_in_words(seconds: float, words: str) -> None:
     assert about_left(seconds) == words

@@ -14,6 +14,7 @@ import errno
 import hashlib
 import os
 import stat
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,9 +255,31 @@ def _workers(todo: list[tuple[Path, str]]) -> int:
     """Worker processes for these files: one per core (at most one per file), or 0 to parse here."""
     cores = os.cpu_count() or 1
     has_pdf = any(path.suffix.lower() in PDF_SUFFIXES for path, _ in todo)
-    if cores < 2 or len(todo) < 2 or (not has_pdf and len(todo) < POOL_MIN_FILES):
+    if cores < 2 or len(todo) < 2 or (not has_pdf and len(todo) < POOL_MIN_FILES) or not _main_is_reimportable():
         return 0
     return min(cores, len(todo))
+
+
+def _main_is_reimportable() -> bool:
+    """Whether a ``spawn`` worker may import this process's main script (multiprocessing re-runs it as ``__mp_main__``).
+
+    ``python -m package`` is skipped by multiprocessing, and a script guarded by
+    ``if __name__ == "__main__"`` (console scripts, pytest) does nothing when re-run.
+    A Streamlit page is the main script *without* a guard: each worker would run the
+    whole page again (and start a build of its own), so there files are parsed here.
+    """
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and str(spec.name).endswith("__main__"):
+        return True
+    path = getattr(main, "__file__", None)
+    if not path:
+        return True  # an interactive session: there is no script to re-run
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "__name__ == '__main__'" in text or '__name__ == "__main__"' in text
 
 
 def _parse_all(

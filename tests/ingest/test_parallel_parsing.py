@@ -52,3 +52,26 @@ def test_skipped_files_are_not_counted(tmp_path: Path) -> None:
     events: list[tuple[int, int, str]] = []
     files.load_corpus(folder, skip=frozenset({"sepsis.pdf", "doses.pdf"}), progress=lambda *event: events.append(event))
     assert events[-1][:2] == (3, 3)
+
+
+@pytest.mark.parametrize(
+    ("script", "pool"),
+    [
+        ('import streamlit as st\nst.title("page")\n', False),  # a Streamlit page: re-running it would rebuild
+        ('def main():\n    pass\n\nif __name__ == "__main__":\n    main()\n', True),  # a guarded script
+    ],
+)
+def test_no_pool_when_the_main_script_would_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str, pool: bool
+) -> None:
+    import types
+
+    path = tmp_path / "main_script.py"
+    path.write_text(script, encoding="utf-8")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(path)
+    main.__spec__ = None
+    monkeypatch.setitem(files.sys.modules, "__main__", main)
+    folder = _library(tmp_path / "lib", 1)
+    todo = [(p, p.name) for p in sorted(folder.iterdir())]
+    assert (files._workers(todo) > 0) is pool

@@ -9,7 +9,7 @@ Threads: torch's default of one intra-op thread per core thrashes as soon as
 anything else uses a core (one 26-token question took 496 ms with two threads and
 18 ms with one, at the same moment). Questions are therefore encoded with
 ``query_threads`` (default 1) and only a build's batches with ``build_threads``
-(default: every core). The count is set in the calling thread on every encode:
+(default: one per idle core, measured when the build starts; see :func:`build_threads_now`). The count is set in the calling thread on every encode:
 torch's OpenMP backend keeps it per thread (a UI session's thread would otherwise keep
 whatever it started with), and every encode runs under one process-wide lock, so a
 build's count never leaks into a question's encode and is restored afterwards.

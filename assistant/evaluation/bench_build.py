@@ -136,38 +136,51 @@ def build_bench(
     say: Say | None = None,
     figure: Say | None = None,
 ) -> dict[str, Any]:
-    """Every build figure for ``settings.corpus_dir`` (see the module docstring); the index folder is never touched."""
+    """Every build figure for ``settings.corpus_dir`` (see the module docstring); the index folder is never touched.
+
+    Each part's figures go to ``figure`` as soon as that part is done: on a busy machine
+    the whole run takes many minutes, and a run stopped early still shows what it found.
+    """
+    from assistant.evaluation.bench import report_figures
+
     note = say or (lambda message: None)
     embedder = get_embedder(settings.model)
-    report: dict[str, Any] = {"load_average_start": load_average(), "cpu_count": os.cpu_count()}
+    report: dict[str, Any] = {}
+
+    def part(name: str, value: Any) -> None:
+        report[name] = value
+        report_figures(f"build_bench.{name}", value, figure)
+
+    part("load_average_start", load_average())
+    part("cpu_count", os.cpu_count())
     note("Parsing: one by one, then in the process pool")
     sequential, corpus = _timed(lambda: files.load_corpus(settings.corpus_dir, parallel=False))
     pooled, _ = _timed(lambda: files.load_corpus(settings.corpus_dir))
     texts = [chunk.search_text for chunk in chunk_corpus(corpus)]
-    report["parse"] = {
-        "files": len(corpus.files),
-        "sequential_s": round(sequential, 2),
-        "pool_s": round(pooled, 2),
-        "speedup": round(sequential / pooled, 2),
-    }
+    part(
+        "parse",
+        {
+            "files": len(corpus.files),
+            "sequential_s": round(sequential, 2),
+            "pool_s": round(pooled, 2),
+            "speedup": round(sequential / pooled, 2),
+        },
+    )
     step = max(1, len(texts) // sample)
     sampled = texts[::step][:sample]
     embedder.encode(sampled[:8], threads=1)  # warm up outside every timing
-    report["padding"] = _padding(embedder, texts, settings.batch_size)
+    part("padding", _padding(embedder, texts, settings.batch_size))
     note(f"Encoder alone on {len(sampled)} statements, idle")
-    report["encode_idle"] = encode_comparison(embedder, sampled, settings.batch_size)
+    part("encode_idle", encode_comparison(embedder, sampled, settings.batch_size))
     if with_burner:
         note("Encoder alone beside a CPU burner")
         with cpu_burner():
-            report["encode_burner"] = encode_comparison(embedder, sampled, settings.batch_size)
-            report["encode_burner"]["threads_chosen"] = build_threads_now()
-    report["build"] = _builds(settings, embedder, texts, note)
-    report["query"] = _query(embedder, texts)
-    report["load_average_end"] = load_average()
-    if figure:
-        from assistant.evaluation.bench import report_figures
-
-        report_figures("build_bench", report, figure)
+            beside = encode_comparison(embedder, sampled, settings.batch_size)
+            beside["threads_chosen"] = build_threads_now()
+        part("encode_burner", beside)
+    part("build", _builds(settings, embedder, texts, note))
+    part("query", _query(embedder, texts))
+    part("load_average_end", load_average())
     return report
 
 

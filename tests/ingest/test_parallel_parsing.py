@@ -31,13 +31,14 @@ def _view(corpus: files.Corpus) -> tuple[list[tuple[str, str, int]], list[str], 
     )
 
 
-@pytest.mark.parametrize("texts", [1, 20])  # a PDF beside few files, and many files: both go to the pool
+@pytest.mark.parametrize("texts", [1, 20])  # two PDFs beside few files, and many files: both go to the pool
 def test_pool_parse_equals_sequential_parse(tmp_path: Path, texts: int) -> None:
     folder = _library(tmp_path / "lib", texts)
     events: list[tuple[int, int, str]] = []
     pooled = files.load_corpus(folder, progress=lambda *event: events.append(event))
     if (files.os.cpu_count() or 1) > 1:  # the pool really ran (this machine has 2 cores)
-        assert files._workers([(folder / "sepsis.pdf", "a"), (folder / "x.md", "b")]) == 2
+        assert files._workers([(folder / "sepsis.pdf", "a"), (folder / "doses.pdf", "b")]) == 2
+        assert files._workers([(folder / "sepsis.pdf", "a"), (folder / "x.md", "b")]) == 0  # one PDF sets the floor
     sequential = files.load_corpus(folder, parallel=False)
     assert _view(pooled) == _view(sequential)
     total = texts + 4

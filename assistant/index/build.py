@@ -228,9 +228,9 @@ def _embed(
     its rate and time left are the encoder's; a rebuild whose text is all cached
     reports ``(0, 0)`` and finishes at once.
     """
-    threads = build_threads_now() if len(texts) > 1 else None
 
     def encode(missing: list[str]) -> np.ndarray:
+        threads = build_threads_now() if len(missing) > 1 else None  # sampled only when there is work (0.3 s)
         return embedder.encode_sorted(missing, batch_size=batch_size, threads=threads, progress=progress)
 
     if cache is None:

@@ -76,6 +76,7 @@ class Assistant:
         *,
         progress: Progress | None = None,
         notify: Callable[[str], None] | None = None,
+        file_progress: FileProgress | None = None,
         guard: Guard | None = None,
         summarizer: BaseChatModel | None = None,
         **overrides: object,
@@ -93,7 +94,7 @@ class Assistant:
         check_corpus(resolved.corpus_dir)  # milliseconds, where loading the model takes seconds
         set_thread_policy(resolved.query_threads, resolved.build_threads)
         embedder = get_embedder(resolved.model)
-        loaded = ensure_index(resolved, embedder, progress=progress, notify=notify)
+        loaded = ensure_index(resolved, embedder, progress=progress, notify=notify, file_progress=file_progress)
         resolved = _calibrated(resolved, notify)
         return cls(HybridSearcher(loaded, embedder, resolved), resolved, guard=guard, summarizer=summarizer)
 
@@ -154,9 +155,9 @@ class Assistant:
         """The guidelines this assistant answers from (the names ``documents=`` accepts)."""
         return self.searcher.sources
 
-    def rebuild(self, progress: Progress | None = None) -> None:
+    def rebuild(self, progress: Progress | None = None, *, file_progress: FileProgress | None = None) -> None:
         """Rebuild the index from the corpus now and answer from the new one."""
-        loaded = build_index(self.settings, self.searcher.embedder, progress)
+        loaded = build_index(self.settings, self.searcher.embedder, progress, file_progress)
         self._documents.clear()
         self._use(HybridSearcher(loaded, self.searcher.embedder, self.settings))  # a ranker over the new statements
 

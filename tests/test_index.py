@@ -10,6 +10,7 @@ import pytest
 
 from assistant.errors import IndexCorrupt, StaleIndex
 from assistant.index.build import MARKER_FILE, build_index, ensure_index
+from assistant.index.embedding_cache import CACHE_META, CACHE_VECTORS
 from assistant.index.store import (
     ARTIFACTS,
     CHUNKS_FILE,
@@ -35,7 +36,7 @@ def built(tmp_path: Path, settings, embedder):
 
 def test_build_writes_faiss_jsonl_and_manifest(built) -> None:
     files = sorted(p.name for p in built.index_dir.iterdir())
-    assert files == sorted([*ARTIFACTS, MARKER_FILE, "README.md"])
+    assert files == sorted([*ARTIFACTS, MARKER_FILE, "README.md", CACHE_META, CACHE_VECTORS])
     manifest = json.loads((built.index_dir / MANIFEST_FILE).read_text())
     assert manifest["model"] == "all-MiniLM-L6-v2"
     assert manifest["model_dimension"] == 384

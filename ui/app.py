@@ -32,7 +32,7 @@ from assistant import Assistant  # noqa: E402
 from assistant.answer import Answer  # noqa: E402
 from assistant.errors import AssistantError, AuditLogError, IndexCorrupt, InputError, SettingsError  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from ui import access, export, feedback, grades, library, render, scroll  # noqa: E402
+from ui import access, build_job, export, feedback, grades, library, render, scroll  # noqa: E402
 from ui.answer_view import show_answer  # noqa: E402
 
 
@@ -72,38 +72,66 @@ def _progress_bar() -> Callable[[int, int], None]:
 
 
 def load_assistant(settings: Settings) -> Assistant:
-    """The server's assistant for these settings, loading (and on first start building) it once."""
+    """The server's assistant for these settings: loaded once, and built first in a server job when needed."""
     pool, lock = _assistants()
+    key = _key(settings)
+    job = build_job.latest(key)
+    if key not in pool and (job is None or not job.running) and not Assistant.index_status(settings).up_to_date:
+        job = build_job.start(key, lambda progress: _build_then_load(settings, progress))
+    if key not in pool and job is not None and (job.running or job.succeeded):
+        with st.status("Building the search index…", expanded=True) as box:
+            build_job.watch(job)
+            if job.failure is not None:
+                box.update(label="The index could not be loaded", state="error", expanded=True)
+                raise job.failure
+            with lock:
+                if job.result is not None:  # a rebuild started before any assistant was loaded returns none
+                    pool.setdefault(key, job.result)
+            if key in pool:
+                box.update(label=f"Index ready: {pool[key].manifest.n_chunks} statements", state="complete", expanded=False)
+            else:
+                box.update(label="Index built", state="complete", expanded=False)
     with lock:
-        if _key(settings) not in pool:
-            first_build = not Assistant.index_status(settings).up_to_date
-            label = "Building the search index (first start)…" if first_build else "Loading the model and index…"
-            with st.status(label, expanded=first_build) as box:
-                pool[_key(settings)] = Assistant.load(
+        if key not in pool:
+            with st.status("Loading the model and index…") as box:
+                pool[key] = Assistant.load(
                     settings=settings,
                     progress=_progress_bar(),
                     notify=lambda message: box.write(render.escape_markdown(message)),
                 )
-                manifest = pool[_key(settings)].manifest
-                box.update(label=f"Index ready: {manifest.n_chunks} statements", state="complete", expanded=False)
-        return pool[_key(settings)]
+                box.update(label=f"Index ready: {pool[key].manifest.n_chunks} statements", state="complete")
+        return pool[key]
+
+
+def _build_then_load(settings: Settings, progress: Any) -> Assistant:
+    """The background job's work: load, building first (files, then statements) when missing or stale.
+
+    A damaged index is not rebuilt here: :class:`IndexCorrupt` reaches the page, which offers the rebuild.
+    """
+    return Assistant.load(settings=settings, progress=progress.on_statements, file_progress=progress.on_file)
 
 
 def rebuild_index(settings: Settings, label: str = "Updating the search index…") -> bool:
-    """Update the index from the corpus (changed files only; also the way out of a corrupt index)."""
+    """Update the index from the corpus in a server job (changed files only; also the way out of a corrupt index)."""
     pool, lock = _assistants()
+    key = _key(settings)
+
+    def work(progress: Any) -> Assistant | None:
+        with lock:
+            current = pool.get(key)
+        if current is None:
+            Assistant.build(settings, progress.on_statements, file_progress=progress.on_file)
+        else:
+            current.rebuild(progress.on_statements, file_progress=progress.on_file)
+        return current
+
     with st.status(label, expanded=True) as box:
-        try:
-            with lock:
-                current = pool.get(_key(settings))
-                if current is not None:
-                    current.rebuild(progress=_progress_bar())
-                else:
-                    Assistant.build(settings, _progress_bar())
-        except AssistantError as exc:
+        job = build_job.start(key, work)
+        build_job.watch(job)
+        if job.failure is not None:
             box.update(label="The index could not be updated", state="error", expanded=True)
-            st.error(render.escape_markdown(str(exc)))
-            access.record(settings, "rebuild", outcome=f"failed: {exc}")
+            st.error(render.escape_markdown(str(job.failure)))
+            access.record(settings, "rebuild", outcome=f"failed: {job.failure}")
             return False
         box.update(label="Index updated", state="complete", expanded=False)
     problem = access.record(settings, "rebuild")

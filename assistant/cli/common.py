@@ -7,6 +7,7 @@ over-long question, bad option). Messages go to stderr; answers to stdout.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,19 +94,51 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 @contextmanager
 def build_progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[int, int, str], None]]]:
-    """Two bars for a build: files read and parsed (with the current file), then statements embedded."""
-    with _progress(TextColumn("{task.description}"), TextColumn("[dim]{task.fields[current]}")) as bar:
-        files = bar.add_task("Reading files", total=None, rate="", current="")
-        statements = bar.add_task("Embedding statements", total=None, rate="", current="", visible=False)
+    """A build's progress on stderr in words: "Reading files 37/121", then "Embedding 2,400 / 25,762 · 118 statements/s · about 3 min left".
+
+    On a terminal it is one live bar; in a log (``make index`` piped, CI) a plain line
+    at each phase change and at most every 10 s, so a long build is never silent.
+    """
+    from assistant.present.build_progress import BuildProgress
+
+    tracker = BuildProgress()
+    if not err.is_terminal:
+        printed: dict[str, Any] = {"phase": "", "at": 0.0}
+
+        def log(force: bool = False) -> None:
+            now, state = time.monotonic(), tracker.snapshot()
+            if force or state.phase != printed["phase"] or now - printed["at"] >= 10:
+                printed.update(phase=state.phase, at=now)
+                err.print(escape(state.line()), soft_wrap=True)
+
+        def file_logged(done: int, total: int, source: str) -> None:
+            tracker.on_file(done, total, source)
+            log(done == total)
+
+        def statements_logged(done: int, total: int) -> None:
+            tracker.on_statements(done, total)
+            log(done == total)
+
+        yield statements_logged, file_logged
+        return
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), TextColumn("[dim]{task.fields[current]}"),
+        console=err, transient=True,
+    ) as bar:
+        task = bar.add_task("Starting the build", total=1, current="")
+
+        def draw() -> None:
+            state = tracker.snapshot()
+            current = state.current[-40:] if state.phase == "reading" else ""
+            bar.update(task, description=escape(state.line()), completed=state.fraction, current=escape(current))
 
         def on_file(done: int, total: int, source: str) -> None:
-            speed = bar.tasks[files].speed
-            bar.update(files, completed=done, total=total, current=source[-40:], rate=f"{speed:,.1f} files/s" if speed else "")
+            tracker.on_file(done, total, source)
+            draw()
 
         def on_statements(done: int, total: int) -> None:
-            speed = bar.tasks[statements].speed
-            bar.update(files, completed=bar.tasks[files].total or 0, current="")
-            bar.update(statements, visible=True, completed=done, total=total, rate=f"{speed:,.0f}/s" if speed else "")
+            tracker.on_statements(done, total)
+            draw()
 
         yield on_statements, on_file
 

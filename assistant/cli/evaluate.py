@@ -29,6 +29,7 @@ from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
     from assistant.evaluation.metrics import Metrics
+    from assistant.settings import Settings
 
 
 @app.command("eval")
@@ -257,10 +258,17 @@ def bench_command(
     cold_runs: Annotated[int | None, typer.Option("--cold-runs", min=0, help="Fresh processes for cold start.")] = None,
     contention: Annotated[bool, typer.Option(help="Also measure beside a CPU burner on every core.")] = True,
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write the JSON to this file.")] = None,
+    build: Annotated[
+        bool, typer.Option("--build", help="Only the build figures: parsing, sorted vs document-order encoding, cache.")
+    ] = False,
+    build_sample: Annotated[int, typer.Option("--build-sample", min=8, help="Statements for the encoder comparison.")] = 768,
 ) -> None:
     """Latency idle and under CPU load, cold start, build and scale: one line per figure on stderr, JSON on stdout."""
     from assistant.evaluation.bench import preset, run_bench
 
+    if build:
+        _bench_build(settings_for_or_fail(corpus, index), build_sample, contention, out_file)
+        return
     options = preset(full, scale=scale, embed_sample=embed_sample, embed_budget_s=embed_budget, rounds=rounds, cold_runs=cold_runs)
     try:
         report = run_bench(
@@ -268,6 +276,34 @@ def bench_command(
             **options,
             with_contention=contention,
             notify=lambda message: err.print(f"[dim]{escape(message)}[/dim]"),
+            figure=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+    except AssistantError as exc:
+        raise fail(exc) from None
+    text = json.dumps(report, indent=2)
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
+def settings_for_or_fail(corpus: Path | None, index: Path | None) -> Settings:
+    try:
+        return settings_for(corpus, index)
+    except AssistantError as exc:
+        raise fail(exc) from None
+
+
+def _bench_build(settings: Settings, sample: int, burner: bool, out_file: Path | None) -> None:
+    """``bench --build``: the library's build figures as ratios within this one run."""
+    from assistant.evaluation.bench_build import build_bench
+
+    try:
+        report = build_bench(
+            settings,
+            sample=sample,
+            with_burner=burner,
+            say=lambda message: err.print(f"[dim]{escape(message)}[/dim]"),
             figure=lambda line: print(line, file=sys.stderr, flush=True),
         )
     except AssistantError as exc:

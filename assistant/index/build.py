@@ -32,7 +32,8 @@ from assistant import __version__
 from assistant.errors import CorpusError, IndexCorrupt, IndexFolderError, StaleIndex
 from assistant.index.audit import AUDIT_FILE
 from assistant.index.calibration import CALIBRATION_FILE
-from assistant.index.embeddings import Embedder
+from assistant.index.embedding_cache import EmbeddingCache
+from assistant.index.embeddings import Embedder, build_threads_now
 from assistant.index.feedback import FEEDBACK_FILE
 from assistant.index.lock import backup_dir, build_lock, recover_interrupted_swap
 from assistant.index.owned import MARKER_FILE, create_marked, read_marker, remove_marked, write_marker
@@ -141,8 +142,10 @@ def build_index(
         for parsed in corpus.files:  # this build's own parse vouches for its quotes in this process
             remember_parsed(settings.corpus_dir / parsed.document.source, fingerprint.get(parsed.document.source, ""), parsed)
         new_chunks = chunk_corpus(corpus)
-        new_vectors = _embed(embedder, [chunk.search_text for chunk in new_chunks], settings.batch_size, progress)
+        cache = EmbeddingCache.load(index_dir, embedder.name, embedder.dimension)
+        new_vectors = _embed(embedder, [chunk.search_text for chunk in new_chunks], settings.batch_size, progress, cache)
         chunks, vectors, documents, problems, notes = _merge(previous, unchanged, corpus, new_chunks, new_vectors)
+        notes += [cache.note] if cache.note else []
         if not chunks:
             raise CorpusError(f"No usable guideline in {settings.corpus_dir}: " + " ".join(problems))
         faiss_index, vector_kind = build_vector_index(vectors, embedder.dimension, settings.ann_threshold)
@@ -171,6 +174,7 @@ def build_index(
             manifest = manifest.model_copy(update={"owner_id": staging_id})
             texts = {parsed.document.source: parsed.source_text.text for parsed in corpus.files}
             _write_texts(staging, settings.corpus_dir, documents, texts, fingerprint)
+            cache.save(staging, [chunk.search_text for chunk in chunks], vectors)
             manifest = _write(staging, faiss_index, chunks, documents, manifest, started)
             _carry_over_placeholders(index_dir, staging)
             write_marker(staging, staging_id, role="index")
@@ -250,17 +254,30 @@ def _merge(
     return [row[0] for row in rows], vectors, documents, problems, notes
 
 
-def _embed(embedder: Embedder, texts: list[str], batch_size: int, progress: Progress | None) -> np.ndarray:
-    parts: list[np.ndarray] = []
-    if progress:
-        progress(0, len(texts))
-    for begin in range(0, len(texts), batch_size):
-        parts.append(embedder.encode(texts[begin : begin + batch_size], batch_size=batch_size))
-        if progress:
-            progress(min(begin + batch_size, len(texts)), len(texts))
-    if not parts:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.vstack(parts)
+def _embed(
+    embedder: Embedder,
+    texts: list[str],
+    batch_size: int,
+    progress: Progress | None,
+    cache: EmbeddingCache | None = None,
+) -> np.ndarray:
+    """Vectors for the new statements: cached ones reused, the rest encoded once each, longest first.
+
+    ``progress`` counts the statements actually encoded, from 0 to their total, so
+    its rate and time left are the encoder's; a rebuild whose text is all cached
+    reports ``(0, 0)`` and finishes at once.
+    """
+
+    def encode(missing: list[str]) -> np.ndarray:
+        threads = build_threads_now() if len(missing) > 1 else None  # sampled only when there is work (0.3 s)
+        return embedder.encode_sorted(missing, batch_size=batch_size, threads=threads, progress=progress)
+
+    if cache is None:
+        return encode(texts)
+    vectors, encoded = cache.vectors_for(texts, encode)
+    if not encoded and progress:
+        progress(0, 0)
+    return vectors
 
 
 def _write_texts(
@@ -370,6 +387,7 @@ def ensure_index(
     embedder: Embedder,
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
+    file_progress: FileProgress | None = None,
 ) -> LoadedIndex:
     """Load the index, building it when missing and rebuilding it when stale (saying so).
 
@@ -382,10 +400,10 @@ def ensure_index(
         loaded = load_index(settings)
     except IndexMissing:
         _say(notify, f"No index yet in {settings.index_dir}; building it from {settings.corpus_dir}.")
-        return _build_saying_what_was_skipped(settings, embedder, progress, notify)
+        return _build_saying_what_was_skipped(settings, embedder, progress, notify, file_progress)
     except StaleIndex as exc:
         _say(notify, f"{exc} Rebuilding it.")
-        return _build_saying_what_was_skipped(settings, embedder, progress, notify)
+        return _build_saying_what_was_skipped(settings, embedder, progress, notify, file_progress)
     if loaded.manifest.model_dimension != embedder.dimension:
         _say(
             notify,
@@ -397,10 +415,14 @@ def ensure_index(
 
 
 def _build_saying_what_was_skipped(
-    settings: Settings, embedder: Embedder, progress: Progress | None, notify: Callable[[str], None] | None
+    settings: Settings,
+    embedder: Embedder,
+    progress: Progress | None,
+    notify: Callable[[str], None] | None,
+    file_progress: FileProgress | None = None,
 ) -> LoadedIndex:
     """A build on the way to an answer: each file it could not use is said in one line (never silently dropped)."""
-    loaded = build_index(settings, embedder, progress, if_stale=True)
+    loaded = build_index(settings, embedder, progress, file_progress, if_stale=True)
     for problem in loaded.manifest.problems:
         _say(notify, f"Skipped: {problem}")
     return loaded

@@ -14,6 +14,7 @@ import errno
 import hashlib
 import os
 import stat
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,11 +263,105 @@ def parse_file(path: Path, source: str) -> ParsedFile:
     return ParsedFile(document, source_text, describe(document, source_text.pages, source_text.offsets))
 
 
+def _parse_one(path: Path, source: str) -> ParsedFile | str:
+    """One file parsed, or the one-line problem that keeps it out (runs in a worker process too)."""
+    try:
+        return parse_file(path, source)
+    except CorpusError as exc:
+        return str(exc)
+    except (RecursionError, MemoryError, ValueError) as exc:  # hostile content must not stop the library
+        return f"{source}: could not be parsed ({type(exc).__name__}); skipped."
+
+
+# A worker process costs about a second to start (it imports the parser and the PDF reader),
+# so a pool pays off only for two PDFs or more (one PDF sets the floor whatever the pool does:
+# 6 files with one PDF parsed 0.93x as fast in the pool, on a busy machine) or many text files.
+POOL_MIN_FILES = 16
+
+
+def _workers(todo: list[tuple[Path, str]]) -> int:
+    """Worker processes for these files: one per core (at most one per file), or 0 to parse here."""
+    cores = os.cpu_count() or 1
+    pdfs = sum(1 for path, _ in todo if path.suffix.lower() in PDF_SUFFIXES)
+    if cores < 2 or len(todo) < 2 or (pdfs < 2 and len(todo) < POOL_MIN_FILES) or not _main_is_reimportable():
+        return 0
+    return min(cores, len(todo))
+
+
+def _main_is_reimportable() -> bool:
+    """Whether a ``spawn`` worker may import this process's main script (multiprocessing re-runs it as ``__mp_main__``).
+
+    ``python -m package`` is skipped by multiprocessing, and a script guarded by
+    ``if __name__ == "__main__"`` (console scripts, pytest) does nothing when re-run.
+    A Streamlit page is the main script *without* a guard: each worker would run the
+    whole page again (and start a build of its own), so there files are parsed here.
+    """
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and str(spec.name).endswith("__main__"):
+        return True
+    path = getattr(main, "__file__", None)
+    if not path:
+        return True  # an interactive session: there is no script to re-run
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "__name__ == '__main__'" in text or '__name__ == "__main__"' in text
+
+
+def _parse_all(
+    todo: list[tuple[Path, str]], progress: FileProgress | None, parallel: bool = True
+) -> dict[str, ParsedFile | str]:
+    """Every file parsed, in a process pool bounded by the cores when that pays off; progress after each file.
+
+    Parsing is CPU-bound Python (PDF text extraction above all), so threads would
+    take turns on one core; separate processes (started fresh with ``spawn``: the
+    caller may hold threads, and forking a threaded process can deadlock) parse
+    files side by side. Largest files go first so a long PDF does not start last.
+    """
+    results: dict[str, ParsedFile | str] = {}
+
+    def record(source: str, result: ParsedFile | str) -> None:
+        results[source] = result
+        if progress:
+            progress(len(results), len(todo), source)
+
+    if progress:
+        progress(0, len(todo), "")
+    workers = _workers(todo) if parallel else 0
+    if workers:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
+        from multiprocessing import get_context
+
+        by_size = sorted(todo, key=lambda item: -_size(item[0]))
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+                futures = {pool.submit(_parse_one, path, source): source for path, source in by_size}
+                for future in as_completed(futures):
+                    record(futures[future], future.result())
+        except BrokenProcessPool:  # a worker died (out of memory): parse what is left here, one by one
+            pass
+    for path, source in todo:
+        if source not in results:
+            record(source, _parse_one(path, source))
+    return results
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def load_corpus(
     corpus_dir: Path,
     skip: frozenset[str] = frozenset(),
     progress: FileProgress | None = None,
     known: dict[str, str] | None = None,
+    parallel: bool = True,
 ) -> Corpus:
     """Parse every guideline file; a bad file is reported in ``problems``, never silently dropped.
 
@@ -275,30 +370,29 @@ def load_corpus(
     the text sha256 of those kept files to their names, so a copy of one of them is refused
     by content (not only a copy of a file parsed in this build). Raises
     :class:`CorpusError` only when no usable document remains and nothing was skipped.
+    ``progress`` gets ``(files read, files to read, file)`` from 0 up to the total;
+    ``parallel=False`` parses in this process only (the benchmark's comparison).
     """
     problems: list[str] = []
     notes: list[str] = []
     parsed: list[ParsedFile] = []
     seen: dict[str, str] = dict(known or {})
-    candidates = _candidate_files(corpus_dir, problems)
-    for number, path in enumerate(candidates, start=1):
+    todo: list[tuple[Path, str]] = []
+    for path in _candidate_files(corpus_dir, problems):
         source = path.relative_to(corpus_dir).as_posix()
         if source in skip:
             continue
-        if progress:
-            progress(number, len(candidates), source)
         if _leads_outside(path, corpus_dir):
             problems.append(
                 f"{source}: is a link to a file outside the corpus folder; skipped (copy the file into the folder to use it)."
             )
             continue
-        try:
-            one = parse_file(path, source)
-        except CorpusError as exc:
-            problems.append(str(exc))
-            continue
-        except (RecursionError, MemoryError, ValueError) as exc:  # hostile content must not stop the library
-            problems.append(f"{source}: could not be parsed ({type(exc).__name__}); skipped.")
+        todo.append((path, source))
+    results = _parse_all(todo, progress, parallel)
+    for _, source in todo:  # candidate order, whatever order the workers finished in
+        one = results[source]
+        if isinstance(one, str):
+            problems.append(one)
             continue
         digest = one.document.sha256
         if digest in seen:

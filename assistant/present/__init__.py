@@ -8,6 +8,7 @@ owns every rendering of it and the flag policy:
 - :mod:`~assistant.present.text` — shared wording: locations, headings, grouping, dose cells;
 - :mod:`~assistant.present.view` — the view model every face draws (alerts, direct answer,
   grouped quotes, dose rows);
+- :mod:`~assistant.present.build_progress` — a build's progress in words (terminal and page);
 - :mod:`~assistant.present.examples` — example questions for an empty chat;
 - :mod:`~assistant.present.markdown` — the JSON ``answer`` field (filled once, after the
   guardrail, by :func:`rendered`) and the chat export;
@@ -16,6 +17,7 @@ owns every rendering of it and the flag policy:
 """
 
 from assistant.answer.labels import citation_chips, shown_section
+from assistant.present.build_progress import BuildProgress, BuildSnapshot
 from assistant.present.examples import GuidelineOutline, example_questions
 from assistant.present.grades import grade_badge, grade_hover, grade_line
 from assistant.present.markdown import (
@@ -72,6 +74,8 @@ from assistant.present.text import (
 from assistant.present.view import Alert, AnswerView, GroupView, alert_text, alerts, answer_view
 
 __all__ = [
+    "BuildProgress",
+    "BuildSnapshot",
     "ABSTAIN_TITLE",
     "CLOSEST_LABEL",
     "DIRECT_LABEL",

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.labels import shown_section
-from assistant.answer.schema import Flag, FlagCode, Quote, Severity
+from assistant.answer.schema import Flag, FlagCode, Quote, Risk, Severity
 from assistant.guardrails.asked import Asked
 from assistant.guardrails.checks import Outcome, QuotedDose, dose_is_for, source_label
 from assistant.guardrails.coverage import has_dose_for
@@ -108,6 +108,7 @@ def check_context(asked: Asked, quoted: list[QuotedDose], quotes: list[Quote]) -
     if asked.drugs and not mentions:
         return Outcome()
     flags: list[Flag] = []
+    named: list[Context] = []
     targets: list[DrugMention | None] = [*mentions] or [None]
     for mention in targets:
         doses = [f for f in quoted if not f.dose.ceiling and _for(f, mention)]
@@ -117,7 +118,26 @@ def check_context(asked: Asked, quoted: list[QuotedDose], quotes: list[Quote]) -
             elsewhere = [found for found in doses if not context.mentioned_in(found)]
             if elsewhere and len(elsewhere) == len(doses):
                 flags.append(_other_context_flag(context, mention, elsewhere, quotes, quoted))
-    return Outcome(flags=tuple(flags), notes=tuple(flag.message for flag in flags))
+                named.append(context)
+    return Outcome(flags=tuple(flags), notes=tuple(flag.message for flag in flags), lead=_lead(named))
+
+
+def _lead(contexts: list[Context]) -> str | None:
+    """The answer's first line when every quoted dose is for another context: no dose for the one asked.
+
+    Said first so the quotes below are never read as the dose asked for (and none is marked the direct answer).
+    """
+    if not contexts:
+        return None
+    names = " or ".join(dict.fromkeys(context.name for context in contexts))
+    routes = [context for context in contexts if context.route is not None]
+    if len(routes) == len(contexts):
+        other = "for another route"
+    elif any(context.name in population_patterns() for context in contexts):
+        other = "for patients in general (usually adults), not for " + names
+    else:
+        other = "for another context"
+    return f"The guideline gives no dose for {names}; the dose below is stated {other}."
 
 
 def _for(found: QuotedDose, mention: DrugMention | None) -> bool:
@@ -151,7 +171,10 @@ def _other_context_flag(
     if numberless:
         quote = numberless[0]
         message += f" The statement about {context.name} ({source_label(quote)}) gives no number."
-    return Flag(code=FlagCode.DOSE_OTHER_CONTEXT, severity=Severity.WARN, message=message, text=elsewhere[0].dose.text)
+    risk = Risk.ROUTE if context.route is not None else Risk.POPULATION
+    return Flag(
+        code=FlagCode.DOSE_OTHER_CONTEXT, severity=Severity.WARN, risk=risk, message=message, text=elsewhere[0].dose.text
+    )
 
 
 def check_doses_differ(asked: Asked, quoted: list[QuotedDose]) -> Outcome:

@@ -67,6 +67,8 @@ def impossible(dose: Dose) -> str | None:
     low, high = dose.quantities()
     if dose.basis is None:
         return None
+    if dose.unit in ("kg", "L"):
+        return f"{dose.text} is not a possible dose of any medicine: a {dose.unit} per {dose.basis} is body-sized."
     for unit, limit in IMPOSSIBLE_PER_KG.items():
         try:
             per_kg = float(high.to(f"{unit} / kg_body_weight").magnitude)
@@ -268,7 +270,11 @@ def _per_day(dose: Dose, amount: float) -> float | None:
     if once(dose):
         return amount
     interval = interval_days(dose)
-    return amount / interval if interval else None
+    if not interval:
+        return None
+    # A course shorter than a day ("every 20 minutes for 3 doses") gives no more in a day than in the course.
+    course = _per_course(dose, amount)
+    return min(amount / interval, course) if course is not None else amount / interval
 
 
 def _per_course(dose: Dose, amount: float) -> float | None:

@@ -134,7 +134,8 @@ def _lead(contexts: list[Context]) -> str | None:
     if len(routes) == len(contexts):
         other = "for another route"
     elif any(context.name in population_patterns() for context in contexts):
-        other = "for patients in general (usually adults), not for " + names
+        young = any(word in names for word in ("child", "infant", "neonat", "newborn", "adolescent", "paediatric"))
+        other = "for patients in general" + (" (usually adults)" if young else "") + ", not for " + names
     else:
         other = "for another context"
     return f"The guideline gives no dose for {names}; the dose below is stated {other}."

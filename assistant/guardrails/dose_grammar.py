@@ -93,7 +93,10 @@ CEILING_BEFORE = re.compile(
 )
 TOTAL_BEFORE = re.compile(r"total(?:\s+(?:daily\s+)?dose)?(?:\s+of)?\s*:?\s*$", re.IGNORECASE)
 
-SEPARATOR = re.compile(r"[\s,;(]*(?:(?:given|administered|infused|and)\s+)?", re.IGNORECASE)
+SEPARATOR = re.compile(
+    r"[\s,;(]*(?:(?:(?:is|are|be|should\s+be|can\s+be|to\s+be)\s+)?(?:given|administered|infused)\s+|and\s+)?",
+    re.IGNORECASE,
+)
 _COUNT = r"(\d+(?:\s*(?:-|to)\s*\d+)?)"
 # "x 2" is a count of doses unless a unit (a dose unit, a weight or a length) follows the number.
 _NOT_A_UNIT_AFTER = rf"(?!\s*(?:[.,]\d|kg|kilo|lbs?|pounds?|cm|m2|{UNIT}))"
@@ -181,7 +184,7 @@ def _skip(fields: dict, match: re.Match[str]) -> bool:
 
 
 _ROUTE = re.compile(
-    rf"(?:{named_alternation()})(?![a-z])(?:\s+(?:infusion|bolus|push|injection))?",
+    rf"(?:(?:by|via)\s+(?:an?\s+)?)?(?:{named_alternation()})(?![a-z])(?:\s+(?:infusion|bolus|push|injection))?",
     re.IGNORECASE,
 )
 

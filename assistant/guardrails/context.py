@@ -119,7 +119,9 @@ def check_context(asked: Asked, quoted: list[QuotedDose], quotes: list[Quote]) -
             if elsewhere and len(elsewhere) == len(doses):
                 flags.append(_other_context_flag(context, mention, elsewhere, quotes, quoted))
                 named.append(context)
-    return Outcome(flags=tuple(flags), notes=tuple(flag.message for flag in flags), lead=_lead(named))
+    # Only a question asking for a dose is told "no dose for ..." first ("how long ...?" keeps its direct answer).
+    lead = _lead(named) if asked.wants_dose or asked.doses else None
+    return Outcome(flags=tuple(flags), notes=tuple(flag.message for flag in flags), lead=lead)
 
 
 def _lead(contexts: list[Context]) -> str | None:

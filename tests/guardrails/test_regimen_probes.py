@@ -312,3 +312,20 @@ def test_wrong_regimens_through_the_real_chain(assistant, question: str, risk: R
 def test_a_correct_regimen_through_the_real_chain_is_not_flagged(assistant) -> None:
     answer = assistant.ask("IVIG 1 g/kg once")
     assert question_flags(answer) == []
+
+
+def test_a_question_that_asks_no_dose_keeps_its_direct_answer() -> None:
+    question = "How long will I be on steroid tablets for my autoimmune anemia?"
+    answer = check(question, [PRED.model_copy(update={"direct": True})])
+    assert answer.direct_quote() is not None
+    assert not answer.lead.startswith("The guideline gives no dose")
+
+
+def test_and_in_children_through_the_real_chain_gives_no_contradicting_signals(assistant) -> None:
+    conversation = assistant.new_conversation()
+    assistant.ask("What IVIG dose is used in warm AIHA?", conversation=conversation)
+    answer = assistant.ask("and in children?", conversation=conversation)
+    assert Risk.POPULATION in {flag.risk for flag in answer.guardrail.flags}
+    assert answer.lead.startswith("The guideline gives no dose for children; the dose below is")
+    assert answer.direct_quote() is None
+    assert "Direct answer" not in answer.answer

@@ -30,6 +30,7 @@ from assistant.evaluation.regimen_probes import (
     probes_for,
     read_statements,
     run_probe,
+    run_through,
     tally,
 )
 
@@ -40,6 +41,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--top", type=int, default=0, help="probe only the N guidelines with the most dose statements")
     parser.add_argument("--source", action="append", default=[], help="probe this guideline (repeatable)")
     parser.add_argument("--show-failures", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--chain",
+        type=Path,
+        metavar="CORPUS",
+        help="ask each probe through the whole assistant over this corpus (retrieval chooses the quotes)",
+    )
+    parser.add_argument("--every", type=int, default=1, metavar="N", help="keep every N-th probe (a sample)")
     parser.add_argument(
         "--dump", type=Path, help="write the probes as JSON lines here (guideline text: keep it outside the repo)"
     )
@@ -58,7 +66,14 @@ def main(argv: list[str]) -> int:
             for probe in probes:
                 row = {"kind": probe.kind, "question": probe.question, "quote": probe.quote.model_dump(mode="json")}
                 out.write(json.dumps(row | {"expected": probe.expected.value if probe.expected else None}) + "\n")
-    outcomes = [run_probe(probe) for probe in probes]
+    probes = probes[:: max(args.every, 1)]
+    if args.chain is not None:
+        from assistant import Assistant
+
+        assistant = Assistant.load(args.chain, args.index)
+        outcomes = [run_through(assistant.ask, probe) for probe in probes]
+    else:
+        outcomes = [run_probe(probe) for probe in probes]
     sources = sorted({quote.source for quote, _ in pairs})
     print(f"{len(sources)} guideline(s), {len(pairs)} dose statement(s), {len(outcomes)} probe(s)")
     total = ok = 0

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -83,7 +83,9 @@ def read_statements(index_dir: Path) -> list[Quote]:
     """Every statement of a built index as a Quote (read from its ``chunks.jsonl``, JSON only)."""
     path = Path(index_dir) / "chunks.jsonl"
     if not path.is_file():
-        raise CorpusError(f"{index_dir}: no chunks.jsonl; build the index first with `guideline-assistant index build`.")
+        raise CorpusError(
+            f"{index_dir}: no chunks.jsonl; build the index first with `guideline-assistant index build`."
+        )
     quotes: list[Quote] = []
     with path.open(encoding="utf-8") as lines:
         for line in lines:
@@ -237,7 +239,11 @@ def _other_course(dose: Dose) -> Dose | None:
 
 def _first_of(phrase: str) -> str:
     words = phrase.split(" ")
-    if len(words) == 2 and words[1].rstrip("s") in ("dose", "day", "week", "month") and words[0].split("-")[0].isdigit():
+    if (
+        len(words) == 2
+        and words[1].rstrip("s") in ("dose", "day", "week", "month")
+        and words[0].split("-")[0].isdigit()
+    ):
         low = int(words[0].split("-")[0])
         return f"1 {words[1].rstrip('s')}" if low > 1 else phrase
     return phrase
@@ -247,6 +253,16 @@ def run_probe(probe: Probe) -> Outcome:
     """Ask the guardrail the probe's question with its statement quoted; the risks of the mismatch flags."""
     draft = Answer(question=probe.question, abstained=False, lead=LEAD_FOUND, quotes=[probe.quote])
     checked = apply_guardrail(probe.question, draft)
+    risks = tuple(flag.risk for flag in checked.guardrail.flags if flag.code in MISMATCH_CODES)
+    return Outcome(probe, risks)
+
+
+def run_through(ask: Callable[[str], Answer], probe: Probe) -> Outcome:
+    """Ask the probe's question through a whole assistant (retrieval chooses the quotes); the mismatch risks.
+
+    Only flags about the question's own doses count, so a note about another statement does not.
+    """
+    checked = ask(probe.question)
     risks = tuple(flag.risk for flag in checked.guardrail.flags if flag.code in MISMATCH_CODES)
     return Outcome(probe, risks)
 

@@ -203,7 +203,7 @@ def _lookalikes(cleaned: Cleaned) -> Cleaned:
 def _fractions(cleaned: Cleaned) -> Cleaned:
     def replace(match: re.Match[str]) -> tuple[str, str | None, list[int] | None]:
         whole = Decimal(match.group(1) or 0)
-        top, bottom = (_VULGAR[match.group(2)].split("/") if match.group(2) else (match.group(3), match.group(4)))
+        top, bottom = _VULGAR[match.group(2)].split("/") if match.group(2) else (match.group(3), match.group(4))
         if Decimal(bottom) == 0:
             return match.group(0), None, None
         value = (whole + Decimal(top) / Decimal(bottom)).quantize(Decimal("0.001")).normalize()

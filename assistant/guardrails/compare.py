@@ -119,7 +119,10 @@ def _question_flag(asked: Dose, quoted: list[QuotedDose]) -> Flag | None:
     )
     found, _, closest = ranked[0]
     if why is not None:
-        found = [_Difference(5, FlagCode.DOSE_UNIT_MISMATCH, f"{why[0].upper()}{why[1:]}", Risk.UNIT, Severity.BLOCK), *found]
+        found = [
+            _Difference(5, FlagCode.DOSE_UNIT_MISMATCH, f"{why[0].upper()}{why[1:]}", Risk.UNIT, Severity.BLOCK),
+            *found,
+        ]
     if not found:
         return None
     worst = min(found, key=lambda d: _PRIORITY.index(d.risk))

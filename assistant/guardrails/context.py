@@ -176,7 +176,11 @@ def _other_context_flag(
         message += f" The statement about {context.name} ({source_label(quote)}) gives no number."
     risk = Risk.ROUTE if context.route is not None else Risk.POPULATION
     return Flag(
-        code=FlagCode.DOSE_OTHER_CONTEXT, severity=Severity.WARN, risk=risk, message=message, text=elsewhere[0].dose.text
+        code=FlagCode.DOSE_OTHER_CONTEXT,
+        severity=Severity.WARN,
+        risk=risk,
+        message=message,
+        text=elsewhere[0].dose.text,
     )
 
 

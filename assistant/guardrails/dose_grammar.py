@@ -209,7 +209,9 @@ MODIFIERS: list[tuple[re.Pattern[str], _Apply]] = [
         _add_course(_course_count),
     ),
     (
-        re.compile(rf"for\s+(?:up\s+to\s+)?{_COUNT}\s+(doses?|days?|weeks?|months?|years?|cycles?|hours?)(?![a-z])", re.I),
+        re.compile(
+            rf"for\s+(?:up\s+to\s+)?{_COUNT}\s+(doses?|days?|weeks?|months?|years?|cycles?|hours?)(?![a-z])", re.I
+        ),
         _add_course(_course_count),
     ),
     (

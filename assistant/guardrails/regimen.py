@@ -151,7 +151,9 @@ def course_difference(asked: Dose, source: Dose) -> str | None:
 
 def _taper_difference(asked: Dose, a: Regimen, s: Regimen, guideline: str) -> str | None:
     if a.stopped and s.tapered:
-        return f"The course differs: stopped abruptly in the question, {guideline} in the guideline (a taper, not a stop)."
+        return (
+            f"The course differs: stopped abruptly in the question, {guideline} in the guideline (a taper, not a stop)."
+        )
     if a.taper is not None and s.taper is not None and not _within(a.taper, s.taper, _MONTH_TOLERANCE):
         return f"The taper differs: {_taper_words(asked)} in the question, {guideline} in the guideline."
     if a.tapered and not s.tapered:

@@ -256,7 +256,9 @@ def test_every_wrong_regimen_gets_its_risk_code(
 
 
 @pytest.mark.parametrize(
-    "question", [w[1] for w in WRONG if w[0] == "hidden"], ids=[w[1].encode("unicode_escape").decode() for w in WRONG if w[0] == "hidden"]
+    "question",
+    [w[1] for w in WRONG if w[0] == "hidden"],
+    ids=[w[1].encode("unicode_escape").decode() for w in WRONG if w[0] == "hidden"],
 )
 def test_hidden_characters_are_flagged_as_a_format_risk_too(question: str) -> None:
     quote = next(w[2] for w in WRONG if w[1] == question)

@@ -30,7 +30,8 @@ _RLO_RUN = re.compile("\u202e([^\u202c\u2069\n]*)[\u202c\u2069]?")
 
 _DOSE_UNIT_AHEAD = UNIT_AHEAD
 _COURSE_UNIT_AHEAD = (
-    r"(?=\s+(?:days?|weeks?|months?|doses?|hours?|cycles?|infusions?|times(?!\s+(?:daily|a\s|per\s|weekly))))"
+    r"(?=\s+(?:consecutive\s+)?(?:days?|weeks?|months?|years?|yrs?|doses?|hours?|minutes?|cycles?|infusions?"
+    r"|times(?!\s+(?:daily|a\s|per\s|weekly))))"
 )
 
 _ONES = {

@@ -155,11 +155,13 @@ def _count(text: str) -> str:
 
 def _course_count(match: re.Match[str]) -> str:
     count = _count(match.group(1))
-    return f"{count} {plural(match.group(2) or 'doses', count)}".replace("times", "doses").replace("time", "dose")
+    unit = re.sub(r"^yrs?$", "years", (match.group(2) or "doses").lower())
+    return f"{count} {plural(unit, count)}".replace("times", "doses").replace("time", "dose")
 
 
 _ABRUPT = re.compile(
-    rf"(?:(?:and|then)\s+)?(?:(?:stopped|stop|discontinued|discontinue|withdrawn|ceased)\s+abruptly"
+    rf"(?:(?:and|then)\s+)?(?:(?:stopped|stop|discontinued|discontinue|withdrawn|ceased)"
+    rf"(?:\s+abruptly|(?=\s+(?:after|at)\s+\d))"
     rf"|abrupt(?:ly)?\s+(?:stop(?:ped)?|discontinu\w+|withdrawal|cessation)|without\s+(?:a\s+)?taper(?:ing)?)"
     rf"(?:\s+(?:after|at)\s+{_COUNT}\s+(days?|weeks?|months?))?(?![a-z])",
     re.I,
@@ -210,10 +212,18 @@ MODIFIERS: list[tuple[re.Pattern[str], _Apply]] = [
     ),
     (
         re.compile(
-            rf"for\s+(?:up\s+to\s+)?{_COUNT}\s+(doses?|days?|weeks?|months?|years?|cycles?|hours?)(?![a-z])", re.I
+            rf"(?:for|on)\s+(?:up\s+to\s+|another\s+|a\s+further\s+)?{_COUNT}\s+(?:consecutive\s+|more\s+)?"
+            r"(doses?|days?|weeks?|months?|years?|yrs?|cycles?|hours?)(?![a-z])",
+            re.I,
         ),
         _add_course(_course_count),
     ),
+    (
+        re.compile(r"(?:as\s+|for\s+)?an?\s+(\d+)[- ](day|week|month)\s+course(?![a-z])", re.I),
+        _add_course(lambda m: f"{m.group(1)} {plural(m.group(2), m.group(1))}"),
+    ),
+    # "1 g/kg, 5 doses": a bare count of doses or infusions (never "in 2 doses", a divided daily amount).
+    (re.compile(r"(\d+)\s+(?:separate\s+)?(doses?|infusions?)(?![a-z])", re.I), _add_course(_course_count)),
     (
         re.compile(r"for\s+(?:an?|one)\s+(day|week|month|year)(?![a-z])", re.I),
         _add_course(lambda m: f"1 {m.group(1).lower()}"),

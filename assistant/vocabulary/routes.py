@@ -50,6 +50,12 @@ ROUTES: tuple[Route, ...] = (
     Route("PR", (r"rectal(?:ly)?", r"per\s+rectum", r"p\.r\."), "rectal", "rectally"),
     Route("IN", (r"intranasal(?:ly)?",), "intranasal", "intranasally"),
     Route("SL", (r"sublingual(?:ly)?",), "sublingual", "sublingually"),
+    Route("EPI", (r"epidural(?:ly)?",), "epidural", "epidurally"),
+    Route("IO", (r"intraosseous(?:ly)?",), "intraosseous", "intraosseously"),
+    Route("IA", (r"intra-?arterial(?:ly)?",), "intra-arterial", "intra-arterially"),
+    Route("ID", (r"intradermal(?:ly)?",), "intradermal", "intradermally"),
+    Route("IVT", (r"intravitreal(?:ly)?",), "intravitreal", "intravitreally"),
+    Route("TOP", (r"topical(?:ly)?",), "topical", "topically"),
 )
 # "IV push" / "IV bolus": an injection over seconds, not the infusion a guideline's plain "IV" usually means.
 PUSH = "IV push"

@@ -48,7 +48,8 @@ def _q_hours(match: re.Match[str]) -> str:
 
 
 def _times_daily(match: re.Match[str]) -> str:
-    count = WORD_NUMBERS.get(match.group(1).lower(), match.group(1))
+    written = match.group(1) or match.group(2)
+    count = WORD_NUMBERS.get(written.lower(), written)
     return TIMES_DAILY.get(count, f"{count} times daily")
 
 
@@ -88,12 +89,13 @@ SCHEDULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"every\s+(\d+)\s+(days?|weeks?|months?|years?)(?![a-z])", re.I), _every),
     (
         re.compile(
-            r"(\d+|one|two|three|four|five|six|eight|twelve)\s+times\s+(?:daily|a\s+day|per\s+day|/\s*day|each\s+day)"
-            r"(?![a-z])",
+            r"(\d+|one|two|three|four|five|six|eight|twelve)\s*(?:times|x)\s*(?:daily|a\s+day|per\s+day|/\s*day|each\s+day)"
+            r"(?![a-z])|x\s?(\d+)\s+(?:daily|a\s+day|per\s+day)(?![a-z])",
             re.I,
         ),
         _times_daily,
     ),
+    (re.compile(r"thrice\s+(?:daily|a\s+day|per\s+day)(?![a-z])", re.I), lambda m: "three times daily"),
     (re.compile(r"(?:every\s+other\s+day|(?:on\s+)?alternate\s+days|qod)(?![a-z])", re.I), lambda m: "every other day"),
     (
         re.compile(r"(?:twice|two\s+times)\s+(?:daily|a\s+day|per\s+day)|b\.?i\.?d\.?(?![a-z])|bd(?![a-z])", re.I),

@@ -16,6 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import pint
+from pint.errors import DimensionalityError
+
 from assistant.answer.schema import Flag, FlagCode, Risk, Severity
 from assistant.guardrails.asked import Asked
 from assistant.guardrails.checks import Outcome, QuotedDose, says
@@ -64,25 +67,35 @@ def check_question_doses(asked: Asked, quoted: list[QuotedDose]) -> Outcome:
 
 def impossible(dose: Dose) -> str | None:
     """Why an amount cannot be a dose of any medicine ("1 kg/kg": the patient's own weight), or None."""
-    low, high = dose.quantities()
+    _, high = dose.quantities()
     if dose.basis is None:
         return None
     if dose.unit in ("kg", "L"):
         return f"{dose.text} is not a possible dose of any medicine: a {dose.unit} per {dose.basis} is body-sized."
     for unit, limit in IMPOSSIBLE_PER_KG.items():
-        try:
-            per_kg = float(high.to(f"{unit} / kg_body_weight").magnitude)
-        except Exception:  # noqa: BLE001 - pint raises several kinds for an unconvertible unit
-            try:
-                per_kg = float(high.to(f"{unit} / m2_body_surface").magnitude) / 40  # 1 m² carries ~40 kg
-            except Exception:  # noqa: BLE001
-                continue
-        if per_kg >= limit:
+        per_kg = _per_kg(high, unit)
+        if per_kg is not None and per_kg >= limit:
             return (
                 f"{dose.text} is not a possible dose of any medicine: it is "
                 f"{format_number(dose.high or dose.low)} {dose.unit_text}, a tenth of the patient's own weight or more."
             )
     return None
+
+
+# An adult's body surface carries about 40 kg of body weight per m² (70 kg, 1.73 m²).
+_KG_PER_M2 = 40.0
+
+
+def _per_kg(amount: pint.Quantity, unit: str) -> float | None:
+    """The amount in ``unit`` per kg of body weight (a per-m² amount through ~40 kg/m²); None if not convertible."""
+    try:
+        return float(amount.to(f"{unit} / kg_body_weight").magnitude)
+    except DimensionalityError:
+        pass
+    try:
+        return float(amount.to(f"{unit} / m2_body_surface").magnitude) / _KG_PER_M2
+    except DimensionalityError:
+        return None
 
 
 def _question_flag(asked: Dose, quoted: list[QuotedDose]) -> Flag | None:
@@ -120,7 +133,7 @@ def _question_flag(asked: Dose, quoted: list[QuotedDose]) -> Flag | None:
     found, _, closest = ranked[0]
     if why is not None:
         found = [
-            _Difference(5, FlagCode.DOSE_UNIT_MISMATCH, f"{why[0].upper()}{why[1:]}", Risk.UNIT, Severity.BLOCK),
+            _Difference(5, FlagCode.DOSE_UNIT_MISMATCH, why, Risk.UNIT, Severity.BLOCK),
             *found,
         ]
     if not found:

@@ -90,11 +90,20 @@ def contexts_in(asked: Asked) -> list[Context]:
     return found
 
 
+# "stage IV melanoma", "grade IV", "class IV heart failure", "factor IV": a Roman numeral, not a route.
+_NUMERAL_IV = re.compile(
+    r"\b(?:stage|grade|class|type|phase|level|category|tier|factor|group|nyha|figo|who)\s+(?:iv|v?i{1,3}|v)[a-c]?\b",
+    re.IGNORECASE,
+)
+
+
 def _mask_drugs(asked: Asked) -> str:
-    """The question with drug names blanked, so "intravenous immunoglobulin" is not read as a route."""
+    """The question with drug names (and "stage IV"-like numerals) blanked, so neither is read as a route."""
     chars = list(asked.text)
     for mention in asked.mentions:
         chars[mention.start : mention.end] = " " * (mention.end - mention.start)
+    for numeral in _NUMERAL_IV.finditer(asked.text):
+        chars[numeral.start() : numeral.end()] = " " * (numeral.end() - numeral.start())
     return "".join(chars)
 
 
@@ -132,15 +141,8 @@ def _lead(contexts: list[Context]) -> str | None:
     if not contexts:
         return None
     names = " or ".join(dict.fromkeys(context.name for context in contexts))
-    routes = [context for context in contexts if context.route is not None]
-    if len(routes) == len(contexts):
-        other = "for another route"
-    elif any(context.name in population_patterns() for context in contexts):
-        young = any(word in names for word in ("child", "infant", "neonat", "newborn", "adolescent", "paediatric"))
-        other = "for patients in general" + (" (usually adults)" if young else "") + ", not for " + names
-    else:
-        other = "for another context"
-    return f"The guideline gives no dose for {names}; the dose below is stated {other}."
+    # Who the dose *is* for is not known here (a statement may name no group at all): say only what is missing.
+    return f"The guideline gives no dose for {names}; the dose below is stated without naming {names}."
 
 
 def _for(found: QuotedDose, mention: DrugMention | None) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 from guideline_quotes import draft
-from regimen_cases import CEFO, CEFTRI, DEXA, IM_ONLY, IRON, IVIG, MP, MTX, PRED, RTX, SALB
+from regimen_cases import CEFO, CEFTRI, DEXA, IM_ONLY, IRON, IVIG, MP, MTX, PRED, RTX, SALB, fixture
 
 from assistant.answer import Answer, FlagCode, GuardrailStatus, Quote, Risk, Severity
 from assistant.guardrails import apply_guardrail
@@ -356,3 +356,21 @@ def test_and_in_children_through_the_real_chain_gives_no_contradicting_signals(a
     assert answer.lead.startswith("The guideline gives no dose for children; the dose below is")
     assert answer.direct_quote() is None
     assert "Direct answer" not in answer.answer
+
+
+VEMURAFENIB = fixture("Vemurafenib 960 mg orally twice daily is the usual dose.")
+
+
+@pytest.mark.parametrize(
+    ("question", "flagged"),
+    [
+        ("For stage IV melanoma, what dose of vemurafenib?", False),
+        ("Grade IV disease: vemurafenib dose?", False),
+        ("What dose of IV vemurafenib?", True),
+    ],
+)
+def test_a_roman_numeral_is_not_a_route(question: str, flagged: bool) -> None:
+    answer = check(question, [VEMURAFENIB.model_copy(update={"direct": True})])
+    other = [flag for flag in answer.guardrail.flags if flag.code is FlagCode.DOSE_OTHER_CONTEXT]
+    assert bool(other) is flagged
+    assert (answer.direct_quote() is None) is flagged

@@ -288,7 +288,7 @@ MODIFIERS[-2:-2] = [
     # "3 mg/kg to 6 mg/kg of elemental iron per day": the words naming the drug do not end the dose.
     (re.compile(r"of\s+(?:[a-z-]+\s+){1,3}?(?=(?:per|a|an)\s+(?:day|week)\b|/\s*(?:day|d)\b|daily\b)", re.I), _skip),
     (
-        re.compile(r"(?:per|a|an|/)\s*(day|week|d)(?![a-z])", re.I),
-        _set("per", lambda m: {"d": "day"}.get(m.group(1).lower(), m.group(1).lower())),
+        re.compile(r"(?:(?:per|an?)\s+(day|week)|/\s*(day|week|d))(?![a-z])", re.I),
+        _set("per", lambda m: {"d": "day"}.get((m.group(1) or m.group(2)).lower(), (m.group(1) or m.group(2)).lower())),
     ),
 ]

@@ -117,7 +117,7 @@ def check_context(asked: Asked, quoted: list[QuotedDose], quotes: list[Quote]) -
     if asked.drugs and not mentions:
         return Outcome()
     flags: list[Flag] = []
-    named: list[Context] = []
+    named: list[tuple[str, Context]] = []
     targets: list[DrugMention | None] = [*mentions] or [None]
     for mention in targets:
         doses = [f for f in quoted if not f.dose.ceiling and _for(f, mention)]
@@ -127,22 +127,25 @@ def check_context(asked: Asked, quoted: list[QuotedDose], quotes: list[Quote]) -
             elsewhere = [found for found in doses if not context.mentioned_in(found)]
             if elsewhere and len(elsewhere) == len(doses):
                 flags.append(_other_context_flag(context, mention, elsewhere, quotes, quoted))
-                named.append(context)
+                named.append((mention.label if mention else elsewhere[0].dose.drug or "this drug", context))
     # Only a question asking for a dose is told "no dose for ..." first ("how long ...?" keeps its direct answer).
     lead = _lead(named) if asked.wants_dose or asked.doses else None
     return Outcome(flags=tuple(flags), notes=tuple(flag.message for flag in flags), lead=lead)
 
 
-def _lead(contexts: list[Context]) -> str | None:
-    """The answer's first line when every quoted dose is for another context: no dose for the one asked.
+def _lead(named: list[tuple[str, Context]]) -> str | None:
+    """The answer's first line when every quoted dose of a drug is for another context: no dose for the one asked.
 
-    Said first so the quotes below are never read as the dose asked for (and none is marked the direct answer).
+    Said first so the quotes below are never read as the dose asked for (and none of them is marked the direct
+    answer). Who the dose *is* for is not claimed (a statement may name no group at all): only what is missing.
     """
-    if not contexts:
-        return None
-    names = " or ".join(dict.fromkeys(context.name for context in contexts))
-    # Who the dose *is* for is not known here (a statement may name no group at all): say only what is missing.
-    return f"The guideline gives no dose for {names}; the dose below is stated without naming {names}."
+    sentences = []
+    for drug in dict.fromkeys(drug for drug, _ in named):
+        names = " or ".join(dict.fromkeys(context.name for d, context in named if d == drug))
+        sentences.append(
+            f"The guideline gives no {drug} dose for {names}; the {drug} dose below is stated without naming {names}."
+        )
+    return " ".join(sentences) or None
 
 
 def _for(found: QuotedDose, mention: DrugMention | None) -> bool:

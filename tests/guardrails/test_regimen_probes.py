@@ -249,10 +249,10 @@ CORRECT: list[tuple[str, Quote]] = [
 ]
 
 POPULATION: list[tuple[str, str]] = [
-    ("What is the IVIG dose for children?", "children"),
-    ("and in children? IVIG dose", "children"),
-    ("IVIG dose in pregnancy?", "pregnancy"),
-    ("What dose of prednisone for children?", "children"),
+    ("What is the IVIG dose for children?", "The guideline gives no IVIG dose for children; the IVIG dose below is"),
+    ("and in children? IVIG dose", "The guideline gives no IVIG dose for children; the IVIG dose below is"),
+    ("IVIG dose in pregnancy?", "The guideline gives no IVIG dose for pregnancy; the IVIG dose below is"),
+    ("What dose of prednisone for children?", "The guideline gives no prednisone dose for children; the prednisone"),
 ]
 
 
@@ -304,20 +304,20 @@ def test_every_class_of_the_issue_is_probed() -> None:
     assert risks == set(Risk) - {Risk.POPULATION, Risk.FORMAT}  # those two: tests below and above
 
 
-@pytest.mark.parametrize(("question", "group"), POPULATION)
-def test_a_dose_for_another_population_is_said_first_and_not_the_direct_answer(question: str, group: str) -> None:
+@pytest.mark.parametrize(("question", "lead"), POPULATION)
+def test_a_dose_for_another_population_is_said_first_and_not_the_direct_answer(question: str, lead: str) -> None:
     quote = PRED if "prednisone" in question else IVIG
     answer = check(question, [quote.model_copy(update={"direct": True})])
     flags = [flag for flag in answer.guardrail.flags if flag.code is FlagCode.DOSE_OTHER_CONTEXT]
     assert [flag.risk for flag in flags] == [Risk.POPULATION]
-    assert answer.lead.startswith(f"The guideline gives no dose for {group}; the dose below is")
+    assert answer.lead.startswith(lead), answer.lead
     assert answer.direct_quote() is None, "a dose for another population is never the direct answer"
 
 
 def test_the_dose_for_the_population_asked_keeps_its_direct_mark() -> None:
     answer = check("elemental iron dose for children?", [IRON.model_copy(update={"direct": True})])
     assert answer.direct_quote() is not None
-    assert not answer.lead.startswith("The guideline gives no dose")
+    assert not answer.lead.startswith("The guideline gives no")
 
 
 CHAIN = [
@@ -345,7 +345,7 @@ def test_a_question_that_asks_no_dose_keeps_its_direct_answer() -> None:
     question = "How long will I be on steroid tablets for my autoimmune anemia?"
     answer = check(question, [PRED.model_copy(update={"direct": True})])
     assert answer.direct_quote() is not None
-    assert not answer.lead.startswith("The guideline gives no dose")
+    assert not answer.lead.startswith("The guideline gives no")
 
 
 def test_and_in_children_through_the_real_chain_gives_no_contradicting_signals(assistant) -> None:
@@ -353,7 +353,7 @@ def test_and_in_children_through_the_real_chain_gives_no_contradicting_signals(a
     assistant.ask("What IVIG dose is used in warm AIHA?", conversation=conversation)
     answer = assistant.ask("and in children?", conversation=conversation)
     assert Risk.POPULATION in {flag.risk for flag in answer.guardrail.flags}
-    assert answer.lead.startswith("The guideline gives no dose for children; the dose below is")
+    assert answer.lead.startswith("The guideline gives no IVIG dose for children; the IVIG dose below is")
     assert answer.direct_quote() is None
     assert "Direct answer" not in answer.answer
 
@@ -370,7 +370,9 @@ VEMURAFENIB = fixture("Vemurafenib 960 mg orally twice daily is the usual dose."
     ],
 )
 def test_a_roman_numeral_is_not_a_route(question: str, flagged: bool) -> None:
+    """ "stage IV" is no route; "IV vemurafenib" is, and the lead names the drug it has no IV dose for."""
     answer = check(question, [VEMURAFENIB.model_copy(update={"direct": True})])
     other = [flag for flag in answer.guardrail.flags if flag.code is FlagCode.DOSE_OTHER_CONTEXT]
     assert bool(other) is flagged
     assert (answer.direct_quote() is None) is flagged
+    assert answer.lead.startswith("The guideline gives no vemurafenib dose for intravenous use") is flagged

@@ -110,6 +110,16 @@ def _check_unknown_document(detail: str, assistant) -> None:
 
 ASK_CASES: list[tuple[str, dict[str, Any], int, Callable[[Any, Any], None]]] = [
     ("answered", {"question": DOSE_QUESTION}, 200, _check_answered),
+    # Severity in the data (issue 21): a client tells a tenfold slip from any mismatch without reading English.
+    (
+        "tenfold slip is a block with its risk",
+        {"question": "IVIG 10 000 mg/kg for AIHA?"},
+        200,
+        lambda d, a: _equals(
+            str([(f["severity"], f["risk"]) for f in d["guardrail"]["flags"] if f["risk"] == "tenfold"]),
+            "[('block', 'tenfold')]",
+        ),
+    ),
     ("documents filter", {"question": DOSE_QUESTION, "documents": [SOURCE], "k": 5}, 200, _check_filtered),
     ("unknown document", {"question": DOSE_QUESTION, "documents": ["nope.txt"]}, 400, _check_unknown_document),
     (

@@ -104,7 +104,8 @@ REAL_WORLD = [
     ("fentanyl 1 μg/kg IV", expect("1", "mcg/kg", route="IV", drug="fentanyl")),
     ("fentanyl 50 ug IV", expect("50", "mcg", route="IV", drug="fentanyl")),
     ("levothyroxine 50 micrograms daily", expect("50", "mcg", schedule="daily", drug="levothyroxine")),
-    ("heparin 80 units/kg IV bolus", expect("80", "units/kg", route="IV", drug="heparin")),
+    # a push or bolus is an injection of its own, not an infusion (issue 21)
+    ("heparin 80 units/kg IV bolus", expect("80", "units/kg", route="IV push", drug="heparin")),
     ("heparin 5000 units SC q12h", expect("5000", "units", route="SC", schedule="q12h", drug="heparin")),
     (
         "heparin 5,000 units subcutaneously every 8 hours",

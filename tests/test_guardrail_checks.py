@@ -136,7 +136,7 @@ MISMATCHES = [
     ("Rituximab 375 mg flat dose?", [RTX], FlagCode.DOSE_UNIT_MISMATCH, ["fixed dose", "per m²"]),
     ("prednisone 1 mg/m2/day?", [PRED], FlagCode.DOSE_UNIT_MISMATCH, ["per m²", "per kg"]),
     ("IVIG 1 mg/kg?", [IVIG], FlagCode.DOSE_UNIT_MISMATCH, ["1,000 times smaller", "mg vs g"]),
-    ("IVIG 1000 g/kg?", [IVIG], FlagCode.DOSE_MISMATCH, ["1,000 times larger"]),
+    ("IVIG 1000 g/kg?", [IVIG], FlagCode.DOSE_UNIT_MISMATCH, ["not a possible dose"]),
     ("prednisone 1 g/kg/day?", [PRED], FlagCode.DOSE_UNIT_MISMATCH, ["1,000 times larger", "g vs mg"]),
     ("prednisone 1 mcg/kg/day?", [PRED], FlagCode.DOSE_UNIT_MISMATCH, ["1,000 times smaller", "mcg vs mg"]),
     ("methylprednisolone 1 mg IV daily?", [MP], FlagCode.DOSE_UNIT_MISMATCH, ["1,000 times smaller"]),
@@ -158,8 +158,10 @@ def test_question_dose_mismatch_names_both_doses_and_quotes_the_source(
 ) -> None:
     result = check(question, quotes)
     flag = next(f for f in result.guardrail.flags if f.code is code)
-    assert flag.severity is Severity.WARN
-    assert result.guardrail.status is GuardrailStatus.WARN
+    # A tenfold slip or an impossible amount blocks (issue 21); every other difference warns.
+    blocks = any(" times " in word or "possible" in word for word in words)
+    assert flag.severity is (Severity.BLOCK if blocks else Severity.WARN)
+    assert result.guardrail.status is (GuardrailStatus.BLOCK if blocks else GuardrailStatus.WARN)
     for word in words:
         assert word in flag.message, flag.message
     source = next(q for q in quotes if q.text in flag.message)

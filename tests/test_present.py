@@ -16,6 +16,7 @@ from assistant.answer.schema import (
     Guardrail,
     Quote,
     Reference,
+    Risk,
     Severity,
 )
 from assistant.present import (
@@ -245,7 +246,7 @@ EVERY_FLAG = [
     Flag(code=code, severity=severity, message=f"{code.value} at {severity.value}.")
     for code in FlagCode
     for severity in Severity
-] + [Flag(code=FlagCode.DOSE_MISMATCH, severity=Severity.WARN, message=TENFOLD)]
+] + [Flag(code=FlagCode.DOSE_MISMATCH, severity=Severity.BLOCK, message=TENFOLD, risk=Risk.TENFOLD)]
 
 
 def test_the_policy_titles_every_flag_code_in_words() -> None:
@@ -261,14 +262,14 @@ def test_terminal_ui_and_export_give_every_flag_the_same_title_and_loudness(flag
     shown = ui_alerts(answer)
     assert terminal_alerts(answer) == shown
     ((title, loud),) = shown
-    assert title == POLICY[flag.code].title or (flag.message == TENFOLD and title == "Tenfold dose error")
+    assert title == POLICY[flag.code].title or (flag.risk is Risk.TENFOLD and title == "Tenfold dose error")
     assert f"**{title}** ({loud.value}): {flag.message}" in conversation_markdown([answer])
 
 
 @pytest.mark.parametrize(
     "loud",
     [
-        Flag(code=FlagCode.DOSE_MISMATCH, severity=Severity.WARN, message=TENFOLD),
+        Flag(code=FlagCode.DOSE_MISMATCH, severity=Severity.WARN, message="Tenfold.", risk=Risk.TENFOLD),
         Flag(code=FlagCode.DOSE_UNIT_MISMATCH, severity=Severity.WARN, message="The units differ (mg vs g)."),
         Flag(code=FlagCode.DOSE_NOT_IN_SOURCE, severity=Severity.BLOCK, message="A summary stated 10 g/kg."),
     ],

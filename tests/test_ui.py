@@ -24,7 +24,7 @@ if str(PROJECT_ROOT) not in sys.path:  # `ui` is a folder of the project, not an
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from assistant import present  # noqa: E402
-from assistant.answer import Answer, Flag, FlagCode, Guardrail, GuardrailStatus, Severity  # noqa: E402
+from assistant.answer import Answer, Flag, FlagCode, Guardrail, GuardrailStatus, Risk, Severity  # noqa: E402
 from ui import library, render, scroll  # noqa: E402
 
 APP = str(PROJECT_ROOT / "ui" / "app.py")
@@ -117,8 +117,8 @@ def test_escape_markdown_breaks_streamlit_icon_codes(text: str) -> None:
     assert ":material/" not in escaped and plain(escaped) == text
 
 
-def flag(code: FlagCode, severity: Severity, message: str = "A message.") -> Flag:
-    return Flag(code=code, severity=severity, message=message)
+def flag(code: FlagCode, severity: Severity, message: str = "A message.", risk: Risk | None = None) -> Flag:
+    return Flag(code=code, severity=severity, message=message, risk=risk)
 
 
 TENFOLD = "The question states IVIG 10 g/kg … That is 10 times larger than the guideline dose (a decimal-point slip?)."
@@ -128,7 +128,10 @@ TENFOLD = "The question states IVIG 10 g/kg … That is 10 times larger than the
     ("given", "kind", "title"),
     [
         (flag(FlagCode.DOSE_NOT_IN_SOURCE, Severity.BLOCK), "error", "Dose not in the guideline"),
-        (flag(FlagCode.DOSE_MISMATCH, Severity.WARN, TENFOLD), "error", "Tenfold dose error"),
+        (flag(FlagCode.DOSE_MISMATCH, Severity.BLOCK, TENFOLD, Risk.TENFOLD), "error", "Tenfold dose error"),
+        # Colour comes from the data (severity, risk), never from the English message.
+        (flag(FlagCode.DOSE_MISMATCH, Severity.WARN, TENFOLD), "warning", "Dose differs from the guideline"),
+        (flag(FlagCode.DOSE_MISMATCH, Severity.WARN, "Sum.", Risk.OVERDOSE_TOTAL), "error", "Course total too high"),
         (flag(FlagCode.DOSE_UNIT_MISMATCH, Severity.WARN), "error", "Units differ from the guideline"),
         (
             flag(FlagCode.DOSE_MISMATCH, Severity.WARN, "The amount differs."),
@@ -384,7 +387,7 @@ def test_question_shows_the_direct_answer_first_then_grouped_support(app: AppTes
             "error",
             ("warning", "info"),
         ),
-        ([flag(FlagCode.DOSE_MISMATCH, Severity.WARN, TENFOLD)], "error", ("warning", "info")),
+        ([flag(FlagCode.DOSE_MISMATCH, Severity.BLOCK, TENFOLD, Risk.TENFOLD)], "error", ("warning", "info")),
         (
             [flag(FlagCode.DOSE_UNIT_MISMATCH, Severity.WARN, "The units differ (mg vs g).")],
             "error",

@@ -13,6 +13,7 @@ from assistant.answer.schema import (
     Guardrail,
     GuardrailStatus,
     Quote,
+    Risk,
     Severity,
     sort_labels,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "Guardrail",
     "GuardrailStatus",
     "Quote",
+    "Risk",
     "Severity",
     "sort_labels",
 ]

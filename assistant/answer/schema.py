@@ -43,9 +43,29 @@ class FlagCode(str, Enum):
 
 
 class Severity(str, Enum):
+    """How serious a flag is: ``block`` for a tenfold slip, an impossible unit or a course total >= 10x."""
+
     INFO = "info"
     WARN = "warn"
     BLOCK = "block"
+
+
+class Risk(str, Enum):
+    """What kind of harm a dose flag is about, machine-readable (documented in docs/dose-guardrail.md).
+
+    Faces and API clients decide how loudly to show a flag from ``severity`` and ``risk``
+    only, never from the English message.
+    """
+
+    TENFOLD = "tenfold"  # the amount is 10, 100, 1000 or 10^6 times the guideline's (a decimal or unit slip)
+    AMOUNT = "amount"  # the amount per dose differs otherwise
+    OVERDOSE_TOTAL = "overdose_total"  # the daily or per-course total is >= 2x the guideline's
+    ROUTE = "route"  # another route than the guideline's (written or implied by the formulation)
+    FREQUENCY = "frequency"  # given more or less often than the guideline says
+    COURSE = "course"  # course length, repetitions, taper or abrupt stop differ
+    UNIT = "unit"  # another or an impossible unit or basis (mg vs mg/kg, kg/kg)
+    POPULATION = "population"  # the dose is stated for another population, route or combination than asked
+    FORMAT = "format"  # a way of writing the amount that causes tenfold errors (naked decimal, hidden characters)
 
 
 class Reference(BaseModel):
@@ -128,6 +148,9 @@ class Flag(BaseModel):
     severity: Severity
     message: str
     text: str | None = Field(default=None, description="The text the flag is about (a dose, a quote).")
+    risk: Risk | None = Field(
+        default=None, description="Machine-readable kind of harm (tenfold, overdose_total, route, ...); null: none."
+    )
 
 
 class Guardrail(BaseModel):

@@ -85,6 +85,7 @@ def apply_guardrail(question: Query | str, answer: Answer, statements: Sequence[
         quotes += added
     quoted = quoted_doses(quotes)
     notes_outcomes: list[Outcome] = []
+    context = Outcome()
     if not answer.abstained:
         # An abstained answer never gains a number: no "not specified" note, no arithmetic.
         context = check_context(asked, quoted, quotes)
@@ -117,10 +118,26 @@ def apply_guardrail(question: Query | str, answer: Answer, statements: Sequence[
         }
     if grounding.flags:
         update |= {"summary": None, "summary_withheld": True, "lead": answer.lead if answer.abstained else BLOCK_LEAD}
+    if context.lead is not None:
+        update |= _other_context_lead(context, str(update.get("lead", answer.lead)), update.get("quotes", quotes))
     # The checked answer is data; the Markdown is rendered once by the caller (present.rendered), so a
     # rendering made before the check (say, with a summary now withheld) is never carried along.
     update["answer"] = ""
     return answer.model_copy(update=update)
+
+
+def _other_context_lead(context: Outcome, lead: str, quotes: object) -> dict[str, object]:
+    """No contradicting signals: the lead says no dose is given for the group asked, and a statement holding a
+    dose flagged as stated for another group is not marked the direct answer."""
+    flagged = {flag.text for flag in context.flags if flag.code is FlagCode.DOSE_OTHER_CONTEXT}
+    shown = [
+        quote.model_copy(update={"direct": False})
+        if quote.direct and any(text and text in quote.text for text in flagged)
+        else quote
+        for quote in quotes  # type: ignore[attr-defined]
+    ]
+    new_lead = lead if lead.startswith(str(context.lead)) else f"{context.lead} {lead}"
+    return {"lead": new_lead, "quotes": shown}
 
 
 def status_of(flags: list[Flag]) -> GuardrailStatus:

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from assistant.answer.labels import citation_chips, shown_section
-from assistant.answer.schema import DoseInfo, Flag, FlagCode, Quote, Severity
+from assistant.answer.schema import DoseInfo, Flag, FlagCode, Quote, Risk, Severity
 from assistant.guardrails.asked import Asked
 from assistant.guardrails.calculator import calculate, refusal_for
 from assistant.guardrails.clean import hidden_characters
@@ -37,6 +37,7 @@ class Outcome:
 
     flags: tuple[Flag, ...] = ()
     notes: tuple[str, ...] = ()
+    lead: str | None = None  # our own line to put above the quotes (a dose stated for another population)
 
 
 def quoted_doses(quotes: list[Quote]) -> list[QuotedDose]:
@@ -208,6 +209,7 @@ def check_format(asked: Asked, quoted: list[QuotedDose], answer_text: str = "") 
                     Flag(
                         code=FlagCode.DOSE_FORMAT_RISK,
                         severity=Severity.WARN,
+                        risk=Risk.FORMAT,
                         message=f"{where} writes “{dose.text}”: {risk}. Read here as {dose.amount_text} {dose.unit_text}.",
                         text=dose.text,
                     )
@@ -218,6 +220,7 @@ def check_format(asked: Asked, quoted: list[QuotedDose], answer_text: str = "") 
                 Flag(
                     code=FlagCode.DOSE_FORMAT_RISK,
                     severity=Severity.WARN,
+                    risk=Risk.FORMAT,
                     message=(
                         f"{where} contains {count} invisible or bidirectional control character(s), which can make "
                         "text display differently from what it says; they were removed before the doses were read."

@@ -30,7 +30,8 @@ _RLO_RUN = re.compile("\u202e([^\u202c\u2069\n]*)[\u202c\u2069]?")
 
 _DOSE_UNIT_AHEAD = UNIT_AHEAD
 _COURSE_UNIT_AHEAD = (
-    r"(?=\s+(?:days?|weeks?|months?|doses?|hours?|cycles?|infusions?|times(?!\s+(?:daily|a\s|per\s|weekly))))"
+    r"(?=\s+(?:consecutive\s+)?(?:days?|weeks?|months?|years?|yrs?|doses?|hours?|minutes?|cycles?|infusions?"
+    r"|times(?!\s+(?:daily|a\s|per\s|weekly))))"
 )
 
 _ONES = {
@@ -47,6 +48,15 @@ _WORDS_BEFORE_COURSE = re.compile(_WORDS + _COURSE_UNIT_AHEAD, re.IGNORECASE)
 # A number token that mixes digits with the look-alike letters O/o (zero) and l/I (one).
 _LOOKALIKE = re.compile(
     r"(?<![A-Za-z0-9.,])(?=[0-9.,]*[OolI])(?=[OolI.,]*[0-9])[0-9OolI][0-9OolI.,]*" + _DOSE_UNIT_AHEAD
+)
+_VULGAR = {
+    "½": "1/2", "⅓": "1/3", "⅔": "2/3", "¼": "1/4", "¾": "3/4", "⅕": "1/5", "⅖": "2/5", "⅗": "3/5", "⅘": "4/5",
+    "⅙": "1/6", "⅚": "5/6", "⅛": "1/8", "⅜": "3/8", "⅝": "5/8", "⅞": "7/8",
+}  # fmt: skip
+# "1½ g/kg", "¾ g/kg", "1 1/2 g", "3/4 g/kg": a fraction before a dose unit is an amount.
+_FRACTION = re.compile(
+    rf"(?<![\w.,/\u2044])(?:(\d+)(?:\s+|-)?(?=[{''.join(_VULGAR)}]|\d+\s*[/\u2044]\s*\d))?"
+    rf"(?:([{''.join(_VULGAR)}])|(\d+)\s*[/\u2044]\s*(\d+))" + _DOSE_UNIT_AHEAD
 )
 _SCIENTIFIC = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?)[eE]([+-]?\d{1,3})(?![\w])" + _DOSE_UNIT_AHEAD)
 
@@ -77,13 +87,18 @@ def hidden_characters(text: str) -> int:
     return len(_HIDDEN.findall(text)) if isinstance(text, str) else 0
 
 
-def clean(text: str) -> Cleaned:
-    """``text`` as the dose grammar should read it, with the map back to ``text``."""
+def clean(text: str, displayed: bool = True) -> Cleaned:
+    """``text`` as the dose grammar should read it, with the map back to ``text``.
+
+    ``displayed=False`` reads a right-to-left override run as stored (the override dropped) instead of as
+    displayed: the parser reads both, so an override before a number cannot hide the amount it holds.
+    """
     identity = Cleaned(text, tuple(range(len(text))), tuple(range(1, len(text) + 1)))
-    if text.isascii() and not re.search(r"[A-Za-z]", text):
+    if text.isascii() and not re.search(r"[A-Za-z/]", text):
         return identity
     cleaned = identity
-    for rewrite in (_reverse_overrides, _drop_hidden, _number_words, _lookalikes, _scientific):
+    first = (_reverse_overrides,) if displayed else ()
+    for rewrite in (*first, _drop_hidden, _number_words, _lookalikes, _scientific, _fractions):
         cleaned = rewrite(cleaned)
     return cleaned
 
@@ -184,6 +199,19 @@ def _lookalikes(cleaned: Cleaned) -> Cleaned:
         return fixed, f"look-alike letter in the number “{raw}” (letter O/l/I for 0/1; read as {fixed})", origin
 
     return _rewrite(cleaned, _LOOKALIKE, replace)
+
+
+def _fractions(cleaned: Cleaned) -> Cleaned:
+    def replace(match: re.Match[str]) -> tuple[str, str | None, list[int] | None]:
+        whole = Decimal(match.group(1) or 0)
+        top, bottom = _VULGAR[match.group(2)].split("/") if match.group(2) else (match.group(3), match.group(4))
+        if Decimal(bottom) == 0:
+            return match.group(0), None, None
+        value = (whole + Decimal(top) / Decimal(bottom)).quantize(Decimal("0.001")).normalize()
+        plain = format(value, "f")
+        return plain, f"fraction “{match.group(0).strip()}” (read as {plain})", None
+
+    return _rewrite(cleaned, _FRACTION, replace)
 
 
 def _scientific(cleaned: Cleaned) -> Cleaned:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.labels import shown_section
-from assistant.answer.schema import Flag, FlagCode, Quote, Severity
+from assistant.answer.schema import Flag, FlagCode, Quote, Risk, Severity
 from assistant.guardrails.asked import Asked
 from assistant.guardrails.checks import Outcome, QuotedDose, dose_is_for, source_label
 from assistant.guardrails.coverage import has_dose_for
@@ -90,11 +90,20 @@ def contexts_in(asked: Asked) -> list[Context]:
     return found
 
 
+# "stage IV melanoma", "grade IV", "class IV heart failure", "factor IV": a Roman numeral, not a route.
+_NUMERAL_IV = re.compile(
+    r"\b(?:stage|grade|class|type|phase|level|category|tier|factor|group|nyha|figo|who)\s+(?:iv|v?i{1,3}|v)[a-c]?\b",
+    re.IGNORECASE,
+)
+
+
 def _mask_drugs(asked: Asked) -> str:
-    """The question with drug names blanked, so "intravenous immunoglobulin" is not read as a route."""
+    """The question with drug names (and "stage IV"-like numerals) blanked, so neither is read as a route."""
     chars = list(asked.text)
     for mention in asked.mentions:
         chars[mention.start : mention.end] = " " * (mention.end - mention.start)
+    for numeral in _NUMERAL_IV.finditer(asked.text):
+        chars[numeral.start() : numeral.end()] = " " * (numeral.end() - numeral.start())
     return "".join(chars)
 
 
@@ -108,6 +117,7 @@ def check_context(asked: Asked, quoted: list[QuotedDose], quotes: list[Quote]) -
     if asked.drugs and not mentions:
         return Outcome()
     flags: list[Flag] = []
+    named: list[tuple[str, Context]] = []
     targets: list[DrugMention | None] = [*mentions] or [None]
     for mention in targets:
         doses = [f for f in quoted if not f.dose.ceiling and _for(f, mention)]
@@ -117,7 +127,25 @@ def check_context(asked: Asked, quoted: list[QuotedDose], quotes: list[Quote]) -
             elsewhere = [found for found in doses if not context.mentioned_in(found)]
             if elsewhere and len(elsewhere) == len(doses):
                 flags.append(_other_context_flag(context, mention, elsewhere, quotes, quoted))
-    return Outcome(flags=tuple(flags), notes=tuple(flag.message for flag in flags))
+                named.append((mention.label if mention else elsewhere[0].dose.drug or "this drug", context))
+    # Only a question asking for a dose is told "no dose for ..." first ("how long ...?" keeps its direct answer).
+    lead = _lead(named) if asked.wants_dose or asked.doses else None
+    return Outcome(flags=tuple(flags), notes=tuple(flag.message for flag in flags), lead=lead)
+
+
+def _lead(named: list[tuple[str, Context]]) -> str | None:
+    """The answer's first line when every quoted dose of a drug is for another context: no dose for the one asked.
+
+    Said first so the quotes below are never read as the dose asked for (and none of them is marked the direct
+    answer). Who the dose *is* for is not claimed (a statement may name no group at all): only what is missing.
+    """
+    sentences = []
+    for drug in dict.fromkeys(drug for drug, _ in named):
+        names = " or ".join(dict.fromkeys(context.name for d, context in named if d == drug))
+        sentences.append(
+            f"The guideline gives no {drug} dose for {names}; the {drug} dose below is stated without naming {names}."
+        )
+    return " ".join(sentences) or None
 
 
 def _for(found: QuotedDose, mention: DrugMention | None) -> bool:
@@ -151,7 +179,14 @@ def _other_context_flag(
     if numberless:
         quote = numberless[0]
         message += f" The statement about {context.name} ({source_label(quote)}) gives no number."
-    return Flag(code=FlagCode.DOSE_OTHER_CONTEXT, severity=Severity.WARN, message=message, text=elsewhere[0].dose.text)
+    risk = Risk.ROUTE if context.route is not None else Risk.POPULATION
+    return Flag(
+        code=FlagCode.DOSE_OTHER_CONTEXT,
+        severity=Severity.WARN,
+        risk=risk,
+        message=message,
+        text=elsewhere[0].dose.text,
+    )
 
 
 def check_doses_differ(asked: Asked, quoted: list[QuotedDose]) -> Outcome:

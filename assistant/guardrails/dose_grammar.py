@@ -20,12 +20,13 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
-from assistant.vocabulary.routes import BY_CODE, named_alternation
+from assistant.vocabulary.routes import BY_CODE, PUSH, named_alternation
 from assistant.vocabulary.routes import alternation as route_alternation
 from assistant.vocabulary.schedules import PER, PER_NAMES, SCHEDULES, WORD_NUMBERS, plural
-from assistant.vocabulary.units import MASS_IN_G, UNIT, UNIT_NAMES
+from assistant.vocabulary.units import MASS_IN_G, PER_BODY_ONLY, UNIT, UNIT_NAMES
+from assistant.vocabulary.units import alternation as unit_alternation
 
-__all__ = ["MASS_IN_G", "PER_NAMES", "UNIT_NAMES"]  # read by the parser with the patterns below
+__all__ = ["MASS_IN_G", "PER_BODY_ONLY", "PER_NAMES", "UNIT_NAMES"]  # read by the parser with the patterns below
 
 # --- normalization ------------------------------------------------------------
 
@@ -64,15 +65,22 @@ def normalize(text: str) -> str:
 
 # Thousands form first ("1,000"), then a plain or decimal-comma number, then a
 # naked decimal (".5"). A leading zero never starts the thousands form: "0,500" is 0.5.
-_NUM = r"(?:[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|[.,]\d+)"
-_UNIT = UNIT
-_BASIS = r"(?:\s*/\s*|\s+per\s+)(?P<basis>kg|kilograms?|m2|m\^2|sq\.?\s?m|square\s+met(?:er|re)s?)(?![a-z0-9^])(?:\s+body\s+weight)?"
+# Thousands may be separated by a comma, a space (any width: normalized to " "), or an apostrophe ("10'000"),
+# one separator kind per number.
+THOUSANDS = r"[1-9]\d{0,2}(?:(?:,\d{3})+|(?: \d{3})+|(?:'\d{3})+|(?:\u2019\d{3})+)(?!\d)(?:\.\d+)?"
+_NUM = rf"(?:{THOUSANDS}|\d+(?:[.,]\d+)?|[.,]\d+)"
+_BODY = r"kg|kilograms?|m2|m\^2|sq\.?\s?m|square\s+met(?:er|re)s?"
+# "1 kg/kg": a unit that is a dose only per body weight or surface (an impossible amount, read to be blocked).
+_UNIT = rf"(?:{UNIT}|(?:{unit_alternation(PER_BODY_ONLY)})(?=\s*(?:/|\s+per\s+)\s*(?:{_BODY})))"
+_BASIS = rf"(?:\s*/\s*|\s+per\s+)(?P<basis>{_BODY})(?![a-z0-9^])(?:\s+body\s+weight)?"
+# The basis written after the first amount of a range ("3 mg/kg to 6 mg/kg"): it must equal the second's.
+_BASIS1 = rf"(?:\s*/\s*|\s+per\s+)(?P<basis1>{_BODY})(?![a-z0-9^])"
 _PER = (
     rf"(?:(?:\s*/\s*|\s+per\s+)(?P<per>{PER})"
     r"|\s+an?\s+(?P<per_a>day|week|hour))(?![a-z0-9])"
 )
 CORE = re.compile(
-    rf"(?<![\w.,])(?P<low>{_NUM})(?:(?:\s*(?P<unit1>{_UNIT}))?(?:\s*-\s*|\s+to\s+)(?P<high>{_NUM}))?"
+    rf"(?<![\w.,])(?P<low>{_NUM})(?:(?:\s*(?P<unit1>{_UNIT})(?:{_BASIS1})?)?(?:\s*-\s*|\s+to\s+)(?P<high>{_NUM}))?"
     rf"\s*(?P<unit>{_UNIT})(?:{_BASIS})?(?:{_PER})?"
     # "7 g/dL", "5 mg/mL": a concentration or a laboratory value, not a dose.
     r"(?!\s*/\s*(?:d?l|ml|ul)(?![a-z]))",
@@ -85,7 +93,10 @@ CEILING_BEFORE = re.compile(
 )
 TOTAL_BEFORE = re.compile(r"total(?:\s+(?:daily\s+)?dose)?(?:\s+of)?\s*:?\s*$", re.IGNORECASE)
 
-SEPARATOR = re.compile(r"[\s,;(]*(?:(?:given|administered|infused|and)\s+)?", re.IGNORECASE)
+SEPARATOR = re.compile(
+    r"[\s,;(]*(?:(?:(?:is|are|be|should\s+be|can\s+be|to\s+be)\s+)?(?:given|administered|infused)\s+|and\s+)?",
+    re.IGNORECASE,
+)
 _COUNT = r"(\d+(?:\s*(?:-|to)\s*\d+)?)"
 # "x 2" is a count of doses unless a unit (a dose unit, a weight or a length) follows the number.
 _NOT_A_UNIT_AFTER = rf"(?!\s*(?:[.,]\d|kg|kilo|lbs?|pounds?|cm|m2|{UNIT}))"
@@ -144,11 +155,38 @@ def _count(text: str) -> str:
 
 def _course_count(match: re.Match[str]) -> str:
     count = _count(match.group(1))
-    return f"{count} {plural(match.group(2) or 'doses', count)}".replace("times", "doses").replace("time", "dose")
+    unit = re.sub(r"^yrs?$", "years", (match.group(2) or "doses").lower())
+    return f"{count} {plural(unit, count)}".replace("times", "doses").replace("time", "dose")
+
+
+_ABRUPT = re.compile(
+    rf"(?:(?:and|then)\s+)?(?:(?:stopped|stop|discontinued|discontinue|withdrawn|ceased)"
+    rf"(?:\s+abruptly|(?=\s+(?:after|at)\s+\d))"
+    rf"|abrupt(?:ly)?\s+(?:stop(?:ped)?|discontinu\w+|withdrawal|cessation)|without\s+(?:a\s+)?taper(?:ing)?)"
+    rf"(?:\s+(?:after|at)\s+{_COUNT}\s+(days?|weeks?|months?))?(?![a-z])",
+    re.I,
+)
+
+
+def _abrupt_stop(fields: dict, match: re.Match[str]) -> bool:
+    """ "stopped abruptly after 3 days": no taper (a course of its own), and a course length when written."""
+    if "abrupt stop" in fields["course"]:
+        return False
+    added = ["abrupt stop"]
+    if match.group(1):
+        count = _count(match.group(1))
+        added.append(f"{count} {plural(match.group(2), count)}")
+    fields["course"] = (*fields["course"], *[p for p in added if p not in fields["course"]])
+    return True
+
+
+def _skip(fields: dict, match: re.Match[str]) -> bool:
+    """Words read past without a meaning of their own (only where a modifier follows them)."""
+    return True
 
 
 _ROUTE = re.compile(
-    rf"(?:{named_alternation()})(?![a-z])(?:\s+(?:infusion|bolus|push|injection))?",
+    rf"(?:(?:by|via)\s+(?:an?\s+)?)?(?:{named_alternation()})(?![a-z])(?:\s+(?:infusion|bolus|push|injection))?",
     re.IGNORECASE,
 )
 
@@ -157,23 +195,45 @@ _IV = route_alternation(BY_CODE["IV"])
 
 
 def _route(match: re.Match[str]) -> str:
-    return match.lastgroup or "PO"
+    code = match.lastgroup or "PO"
+    if code == "IV" and re.search(r"(?:push|bolus)$", match.group(0), re.I):
+        return PUSH
+    return code
 
 
 MODIFIERS: list[tuple[re.Pattern[str], _Apply]] = [
     (_ROUTE, _set("route", _route)),
     *[(pattern, _set("schedule", value)) for pattern, value in SCHEDULES],
     (
-        re.compile(rf"x\s?(\d+)(?:\s*(doses?|days?|weeks?|months?|cycles?|times))?(?![\w.,]){_NOT_A_UNIT_AFTER}", re.I),
+        re.compile(
+            rf"x\s?(\d+)(?:\s*(doses?|days?|weeks?|months?|years?|cycles?|times))?(?![\w.,]){_NOT_A_UNIT_AFTER}", re.I
+        ),
         _add_course(_course_count),
     ),
-    (re.compile(rf"for\s+{_COUNT}\s+(doses?|days?|weeks?|months?|cycles?)(?![a-z])", re.I), _add_course(_course_count)),
     (
-        re.compile(rf"(?:divided\s+)?over\s+{_COUNT}\s+(days?|weeks?)(?![a-z])", re.I),
+        re.compile(
+            rf"(?:for|on)\s+(?:up\s+to\s+|another\s+|a\s+further\s+)?{_COUNT}\s+(?:consecutive\s+|more\s+)?"
+            r"(doses?|days?|weeks?|months?|years?|yrs?|cycles?|hours?)(?![a-z])",
+            re.I,
+        ),
+        _add_course(_course_count),
+    ),
+    (
+        re.compile(r"(?:as\s+|for\s+)?an?\s+(\d+)[- ](day|week|month)\s+course(?![a-z])", re.I),
+        _add_course(lambda m: f"{m.group(1)} {plural(m.group(2), m.group(1))}"),
+    ),
+    # "1 g/kg, 5 doses": a bare count of doses or infusions (never "in 2 doses", a divided daily amount).
+    (re.compile(r"(\d+)\s+(?:separate\s+)?(doses?|infusions?)(?![a-z])", re.I), _add_course(_course_count)),
+    (
+        re.compile(r"for\s+(?:an?|one)\s+(day|week|month|year)(?![a-z])", re.I),
+        _add_course(lambda m: f"1 {m.group(1).lower()}"),
+    ),
+    (
+        re.compile(rf"(?:divided\s+)?over\s+{_COUNT}\s+(days?|weeks?|months?|years?)(?![a-z])", re.I),
         _add_course(lambda m: f"over {_count(m.group(1))} {plural(m.group(2), _count(m.group(1)))}"),
     ),
     (
-        re.compile(r"(?:as\s+)?(?:an?\s+)?(?:single|one-time|one\s+time)\s+(?:dose|infusion)(?![a-z])", re.I),
+        re.compile(r"(?:as\s+)?(?:an?\s+)?(?:single|one-time|one\s+time|one|1)\s+(?:dose|infusion)(?![a-z])", re.I),
         _add_course(lambda m: "single dose"),
     ),
     (
@@ -201,7 +261,8 @@ MODIFIERS: list[tuple[re.Pattern[str], _Apply]] = [
     ),
     (
         re.compile(
-            rf"(?:then\s+)?tapered?(?:\s+(?:slowly|gradually))?(?:\s+over\s+{_COUNT}\s+(days?|weeks?|months?))?(?![a-z])",
+            rf"(?:then\s+)?tapered?(?:\s+(?:slowly|gradually))?(?:\s+over\s+{_COUNT}\s+(hours?|days?|weeks?|months?|years?))?"
+            r"(?![a-z])",
             re.I,
         ),
         _add_course(
@@ -215,9 +276,19 @@ MODIFIERS: list[tuple[re.Pattern[str], _Apply]] = [
         _add_course(lambda m: f"in {WORD_NUMBERS.get(m.group(1).lower(), m.group(1))} divided doses"),
     ),
     (re.compile(r"(?:as\s+needed|p\.?r\.?n\.?|when\s+required)(?![a-z])", re.I), _add_course(lambda m: "as needed")),
+    (_ABRUPT, _abrupt_stop),
     (re.compile(r"(?:in\s+)?total(?![a-z])", re.I), _set("per", lambda m: "course")),
     (re.compile(r"max(?:imum)?(?![a-z])(?!\.?\s*(?:dose\s*)?(?:of\s*)?[\d.,(])", re.I), _mark_ceiling),
 ]
 # Modifiers a question may write anywhere later in the clause: never "total" or "max", which only
 # qualify the amount they stand next to.
 LOOSE_MODIFIERS = MODIFIERS[:-2]
+# Read only right after a dose (a question's "how many per day?" states no dose per day).
+MODIFIERS[-2:-2] = [
+    # "3 mg/kg to 6 mg/kg of elemental iron per day": the words naming the drug do not end the dose.
+    (re.compile(r"of\s+(?:[a-z-]+\s+){1,3}?(?=(?:per|a|an)\s+(?:day|week)\b|/\s*(?:day|d)\b|daily\b)", re.I), _skip),
+    (
+        re.compile(r"(?:(?:per|an?)\s+(day|week)|/\s*(day|week|d))(?![a-z])", re.I),
+        _set("per", lambda m: {"d": "day"}.get((m.group(1) or m.group(2)).lower(), (m.group(1) or m.group(2)).lower())),
+    ),
+]

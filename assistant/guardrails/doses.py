@@ -24,9 +24,11 @@ from assistant.guardrails.dose_grammar import (
     LOOSE_MODIFIERS,
     MASS_IN_G,
     MODIFIERS,
+    PER_BODY_ONLY,
     PER_NAMES,
     SEPARATOR,
     SMALLEST,
+    THOUSANDS,
     TOTAL_BEFORE,
     UNIT_NAMES,
     normalize,
@@ -88,7 +90,23 @@ def _parse(text: str, context: str | None) -> list[tuple[Dose, int, int]]:
     """Doses with their start and end in the cleaned text (where loose reading continues)."""
     if not isinstance(text, str) or not text:
         return []
-    cleaned = clean(text)
+    found = _read(text, clean(text))
+    if _OVERRIDE in text:
+        # Read as stored too: an override before "10 g/kg" displays no dose, but the amount is still there.
+        covered = [(dose.start, dose.end) for dose, _, _ in found]
+        for extra in _read(text, clean(text, displayed=False)):
+            if not any(extra[0].start < end and start < extra[0].end for start, end in covered):
+                found.append(extra)
+        found.sort(key=lambda item: item[0].start)
+    attached = _attach_drugs(text, [dose for dose, _, _ in found], context)
+    return [(dose, start, end) for dose, (_, start, end) in zip(attached, found, strict=True)]
+
+
+_OVERRIDE = "\u202e"
+
+
+def _read(text: str, cleaned: Cleaned) -> list[tuple[Dose, int, int]]:
+    """Every dose core in one cleaned reading of ``text``, with its tail."""
     norm = normalize(cleaned.text)
     found: list[tuple[Dose, int, int]] = []
     position = 0
@@ -98,8 +116,7 @@ def _parse(text: str, context: str | None) -> list[tuple[Dose, int, int]]:
         if result is not None:
             found.append(result)
             position = max(position, result[2])
-    attached = _attach_drugs(text, [dose for dose, _, _ in found], context)
-    return [(dose, start, end) for dose, (_, start, end) in zip(attached, found, strict=True)]
+    return found
 
 
 def _read_loose(dose: Dose, norm: str, start: int, stop: int) -> Dose:
@@ -117,12 +134,14 @@ def _read_loose(dose: Dose, norm: str, start: int, stop: int) -> Dose:
 
 
 def _dose_from_core(text: str, cleaned: Cleaned, norm: str, match: re.Match[str]) -> tuple[Dose, int, int] | None:
-    unit = UNIT_NAMES.get(match.group("unit").lower())
+    unit = UNIT_NAMES.get(match.group("unit").lower()) or PER_BODY_ONLY.get(match.group("unit").lower())
     low = _number(match.group("low"))
     high = _number(match.group("high")) if match.group("high") else None
     if unit is None or low is None or (match.group("high") and high is None):
         return None
     start = match.start()
+    if match.group("basis1") and _basis(match.group("basis1")) != _basis(match.group("basis")):
+        return None  # "3 mg/kg to 6 mg/m2" is no range
     unit1 = UNIT_NAMES.get((match.group("unit1") or "").lower())
     if unit1 is not None and unit1 != unit:
         if unit1 not in MASS_IN_G or unit not in MASS_IN_G:
@@ -172,8 +191,8 @@ def _read_tail(norm: str, position: int, fields: dict) -> int:
 def _number(raw: str | None) -> Decimal | None:
     if not raw:
         return None
-    if re.fullmatch(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?", raw):
-        cleaned = raw.replace(",", "")
+    if re.fullmatch(THOUSANDS, raw):
+        cleaned = re.sub(r"[, '\u2019]", "", raw)
     else:
         cleaned = raw.replace(",", ".")
     try:

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 from assistant.guardrails.dose_value import Dose
 from assistant.vocabulary.routes import route_in_name
-from assistant.vocabulary.schedules import DAYS, INTERVAL_DAYS, course_words, regimen_words
+from assistant.vocabulary.schedules import DAYS, course_words, interval_of, regimen_words
 
 _DAYS = DAYS  # days per unit of a course length; a month is read as 28-31 days (tolerance below)
 _MONTH_TOLERANCE = 0.1
-_INTERVALS = INTERVAL_DAYS
-_COUNTED = re.compile(r"^(?:over\s+)?(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?\s+(dose|infusion|day|week|month|hour)s?$")
-_TAPER = re.compile(r"^taper over (\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))? (day|week|month)s?$")
+_COUNTED = re.compile(
+    r"^(?:over\s+)?(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?\s+(dose|infusion|day|week|month|year|hour)s?$"
+)
+_TAPER = re.compile(r"^taper over (\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))? (hour|day|week|month|year)s?$")
 _REPEAT_COUNT = re.compile(r"^repeat (\d+) times$")
 
 Range = tuple[float, float]
@@ -42,6 +43,7 @@ class Regimen:
     tapered: bool = False
     continuous: bool = False
     indefinite: bool = False
+    stopped: bool = False  # stopped abruptly (no taper)
 
     @property
     def states_length(self) -> bool:
@@ -50,16 +52,16 @@ class Regimen:
 
 def interval_days(dose: Dose) -> float | None:
     """Days between administrations from the schedule ("q8h" -> 1/3), or None when not stated."""
-    schedule = dose.schedule or ""
-    if schedule in _INTERVALS:
-        return _INTERVALS[schedule]
-    if match := re.fullmatch(r"q(\d+)(?:-\d+)?h", schedule):
-        return int(match.group(1)) / 24 or None
-    if match := re.fullmatch(r"every (\d+) (day|week|month)s?", schedule):
-        return int(match.group(1)) * _DAYS[match.group(2)]
-    if match := re.fullmatch(r"(\d+) times weekly", schedule):
-        return 7 / int(match.group(1))
+    if dose.per in ("day", "week") and dose.schedule in (None, "daily", "weekly"):
+        return {"day": 1.0, "week": 7.0}[dose.per]
+    if dose.schedule and (interval := interval_of(dose.schedule)) is not None:
+        return interval
     return {"day": 1.0, "week": 7.0}.get(dose.per or "")
+
+
+def once(dose: Dose) -> bool:
+    """ "once", "stat", "as a single dose", "one dose": one administration, however it is written."""
+    return dose.schedule == "once" or "single dose" in dose.course
 
 
 def regimen_of(dose: Dose) -> Regimen:
@@ -67,6 +69,8 @@ def regimen_of(dose: Dose) -> Regimen:
     fields: dict[str, object] = {}
     for phrase in dose.course:
         _read_phrase(phrase, fields)
+    if dose.schedule == "once":
+        fields |= {"single": True, "doses": (1.0, 1.0)}
     regimen = Regimen(**fields)  # type: ignore[arg-type]
     interval = interval_days(dose)
     if interval is None or regimen.continuous:
@@ -98,6 +102,8 @@ def _read_phrase(phrase: str, fields: dict[str, object]) -> None:
         fields["continuous"] = True
     elif phrase == "indefinitely":
         fields["indefinite"] = True
+    elif phrase == "abrupt stop":
+        fields["stopped"] = True
     elif match := _COUNTED.match(phrase):
         kind = "doses" if match.group(3) in ("dose", "infusion") else "days"
         factor = 1.0 if kind == "doses" else _DAYS[match.group(3)]
@@ -136,13 +142,18 @@ def course_difference(asked: Dose, source: Dose) -> str | None:
         return f"The course length differs: {_asked_length(asked)} in the question, a single dose in the guideline."
     for kind in ("doses", "days"):
         mine, theirs = getattr(a, kind), getattr(s, kind)
-        tolerance = _MONTH_TOLERANCE if "month" in " ".join(asked.course + source.course) else 1e-9
+        written = " ".join(asked.course + source.course)
+        tolerance = _MONTH_TOLERANCE if "month" in written or "year" in written else 1e-9
         if mine is not None and theirs is not None and not _within(mine, theirs, tolerance):
             return f"The course length differs: {_asked_length(asked)} in the question, {guideline} in the guideline."
     return None
 
 
 def _taper_difference(asked: Dose, a: Regimen, s: Regimen, guideline: str) -> str | None:
+    if a.stopped and s.tapered:
+        return (
+            f"The course differs: stopped abruptly in the question, {guideline} in the guideline (a taper, not a stop)."
+        )
     if a.taper is not None and s.taper is not None and not _within(a.taper, s.taper, _MONTH_TOLERANCE):
         return f"The taper differs: {_taper_words(asked)} in the question, {guideline} in the guideline."
     if a.tapered and not s.tapered:

@@ -6,19 +6,20 @@ slip is never red in one and yellow in another. Only the colours belong to the
 faces (``LOUDNESS_COLOURS`` for the terminal, the page's alert boxes).
 
 A flag's loudness is the loudest of: its code's own loudness, the floor its
-severity sets (a block is always danger), and danger for a tenfold slip.
+severity sets (a block is always danger), and the loudness its machine-readable
+``risk`` sets (a tenfold slip or a >= 2x course total is danger). The English
+message is never read to decide a colour.
 An alert shows its message, so the same sentence among the answer's notes is
 not shown again (:func:`visible_notes`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from assistant.answer.schema import Answer, Flag, FlagCode, Severity
+from assistant.answer.schema import Answer, Flag, FlagCode, Risk, Severity
 
 
 class Loudness(str, Enum):
@@ -62,26 +63,28 @@ POLICY: dict[FlagCode, FlagStyle] = {
 TENFOLD_TITLE = "Tenfold dose error"
 # The floor a flag's severity sets: a block is never shown quieter than danger, a warning than amber.
 SEVERITY_FLOOR = {Severity.BLOCK: Loudness.DANGER, Severity.WARN: Loudness.WARNING, Severity.INFO: Loudness.INFO}
-_TENFOLD = re.compile(r"\b[\d,]+ times (?:larger|smaller) than the guideline dose")
+# The loudness a flag's risk sets, whatever its code (a risk not listed sets none).
+RISK_FLOOR = {Risk.TENFOLD: Loudness.DANGER, Risk.OVERDOSE_TOTAL: Loudness.DANGER, Risk.UNIT: Loudness.DANGER}
+RISK_TITLES = {Risk.TENFOLD: TENFOLD_TITLE, Risk.OVERDOSE_TOTAL: "Course total too high"}
 
 
 def is_tenfold(flag: Flag) -> bool:
     """A dose ten (or more) times off the guideline's: a decimal-point slip, always shown as danger."""
-    return bool(_TENFOLD.search(flag.message))
+    return flag.risk is Risk.TENFOLD
 
 
 def flag_title(flag: Flag) -> str:
     """A flag's short title from its code (our own words, never guideline text)."""
-    if flag.code is FlagCode.DOSE_MISMATCH and is_tenfold(flag):
-        return TENFOLD_TITLE
+    if flag.risk in RISK_TITLES:
+        return RISK_TITLES[flag.risk]
     return POLICY[flag.code].title
 
 
 def loudness(flag: Flag) -> Loudness:
-    """The loudest of the code's loudness, the severity's floor, and danger for a tenfold slip."""
+    """The loudest of the code's loudness, the severity's floor and the risk's floor (never the message)."""
     candidates = [POLICY[flag.code].loudness, SEVERITY_FLOOR[flag.severity]]
-    if is_tenfold(flag):
-        candidates.append(Loudness.DANGER)
+    if flag.risk in RISK_FLOOR:
+        candidates.append(RISK_FLOOR[flag.risk])
     return min(candidates, key=lambda found: found.rank)
 
 

@@ -40,7 +40,25 @@ ROUTES: tuple[Route, ...] = (
         "subcutaneously",
     ),
     Route("IM", ("im", r"i\.m\.", "intramuscular(?:ly)?"), "intramuscular", "intramuscularly"),
+    Route("IT", (r"intrathecal(?:ly)?", r"i\.t\."), "intrathecal", "intrathecally"),
+    Route(
+        "INH",
+        (r"inhaled", r"by\s+inhalation", r"nebuli[sz]ed", r"via\s+(?:an?\s+)?nebuli[sz]er", r"by\s+nebuli[sz]er"),
+        "inhaled",
+        "by inhalation",
+    ),
+    Route("PR", (r"rectal(?:ly)?", r"per\s+rectum", r"p\.r\."), "rectal", "rectally"),
+    Route("IN", (r"intranasal(?:ly)?",), "intranasal", "intranasally"),
+    Route("SL", (r"sublingual(?:ly)?",), "sublingual", "sublingually"),
+    Route("EPI", (r"epidural(?:ly)?",), "epidural", "epidurally"),
+    Route("IO", (r"intraosseous(?:ly)?",), "intraosseous", "intraosseously"),
+    Route("IA", (r"intra-?arterial(?:ly)?",), "intra-arterial", "intra-arterially"),
+    Route("ID", (r"intradermal(?:ly)?",), "intradermal", "intradermally"),
+    Route("IVT", (r"intravitreal(?:ly)?",), "intravitreal", "intravitreally"),
+    Route("TOP", (r"topical(?:ly)?",), "topical", "topically"),
 )
+# "IV push" / "IV bolus": an injection over seconds, not the infusion a guideline's plain "IV" usually means.
+PUSH = "IV push"
 BY_CODE: dict[str, Route] = {route.code: route for route in ROUTES}
 
 
@@ -64,7 +82,8 @@ def route_code(word: str) -> str | None:
 def route_in_name(name: str) -> str | None:
     """The route a drug's own name gives ("intravenous immunoglobulin" -> "IV"), or None ("oral" is tried last)."""
     lowered = name.lower()
-    return next((code for code in ("IV", "SC", "IM", "PO") if BY_CODE[code].adjective in lowered), None)
+    order = [route.code for route in ROUTES if route.code != "PO"] + ["PO"]
+    return next((code for code in order if BY_CODE[code].adjective in lowered), None)
 
 
 def named_alternation() -> str:
@@ -74,7 +93,19 @@ def named_alternation() -> str:
 
 def adverb(code: str) -> str:
     """ "IV" -> "intravenously" (the code itself when unknown)."""
+    if code == PUSH:
+        return "as an IV push (bolus)"
     return BY_CODE[code].adverb if code in BY_CODE else code
+
+
+def routes_written(text: str) -> set[str]:
+    """Every route a text writes anywhere ("... by intramuscular injection" -> {"IM"}); drug names are not routes."""
+    return {r.code for r in ROUTES if re.search(rf"(?<![\w.])(?:{alternation(r)})(?![\w])", text, re.IGNORECASE)}
+
+
+def same_route(asked: str, guideline: str) -> bool:
+    """A question's route is the guideline's when equal; "IV" asked is within "IV push" stated, not the reverse."""
+    return asked == guideline or (asked == "IV" and guideline == PUSH)
 
 
 def use(code: str) -> str:

@@ -12,13 +12,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-WORD_NUMBERS: dict[str, str] = {"two": "2", "three": "3", "four": "4"}
+WORD_NUMBERS: dict[str, str] = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "eight": "8", "twelve": "12",
+}  # fmt: skip
+# "N times a day" -> the canonical schedule (1-4 have names of their own).
+TIMES_DAILY: dict[str, str] = {"1": "daily", "2": "twice daily", "3": "three times daily", "4": "four times daily"}
 # Short forms of the time a dose is given per ("/d", "/wk", "/hr") -> the word.
 PER_NAMES: dict[str, str] = {"d": "day", "wk": "week", "h": "hour", "hr": "hour", "min": "minute"}
 # What a dose may be given per, as written after "/" or "per".
 PER = r"days?|d|24\s?h(?:ours?|rs?)?|hours?|hrs?|h|minutes?|mins?|weeks?|wk|doses?|course"
 # Days per unit of a course length; a month is read as 30 days.
-DAYS: dict[str, float] = {"hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 30.0}
+DAYS: dict[str, float] = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 30.0, "year": 365.0}
 # Days between administrations, per canonical schedule.
 INTERVAL_DAYS: dict[str, float] = {
     "daily": 1.0,
@@ -43,6 +47,31 @@ def _q_hours(match: re.Match[str]) -> str:
     return f"q{match.group(1)}{high}h"
 
 
+def _times_daily(match: re.Match[str]) -> str:
+    written = match.group(1) or match.group(2)
+    count = WORD_NUMBERS.get(written.lower(), written)
+    return TIMES_DAILY.get(count, f"{count} times daily")
+
+
+def _every_minutes(match: re.Match[str]) -> str:
+    """ "every 6 minutes", "q6min", "every minute" -> "every 6 minutes" / "every 1 minute"."""
+    count = match.group(1) or match.group(2) or "1"
+    return f"every {count} {plural('minutes', count)}"
+
+
+def interval_of(schedule: str) -> float | None:
+    """Days between administrations for a canonical schedule ("q8h" -> 1/3, "every 6 minutes" -> 6/1440)."""
+    if schedule in INTERVAL_DAYS:
+        return INTERVAL_DAYS[schedule]
+    if match := re.fullmatch(r"q(\d+)(?:-\d+)?h", schedule):
+        return int(match.group(1)) / 24 or None
+    if match := re.fullmatch(r"every (\d+) (minute|day|week|month|year)s?", schedule):
+        return int(match.group(1)) * DAYS[match.group(2)] or None
+    if match := re.fullmatch(r"(\d+) times (daily|weekly)", schedule):
+        return (1.0 if match.group(2) == "daily" else 7.0) / int(match.group(1)) if int(match.group(1)) else None
+    return None
+
+
 def _every(match: re.Match[str]) -> str:
     count = match.group(1)
     return f"every {count} {plural(match.group(2), count)}"
@@ -52,7 +81,21 @@ def _every(match: re.Match[str]) -> str:
 SCHEDULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"q\s?(\d+)(?:\s?-\s?(\d+))?\s?h(?:ours?|rs?)?(?![a-z])", re.I), _q_hours),
     (re.compile(r"every\s+(\d+)\s*(?:hours?|hrs?|h)(?![a-z])", re.I), lambda m: f"q{m.group(1)}h"),
-    (re.compile(r"every\s+(\d+)\s+(days?|weeks?|months?)(?![a-z])", re.I), _every),
+    (
+        re.compile(r"(?:every|each)\s+(?:(\d+)\s*)?(?:minutes?|mins?)(?![a-z])|q\s?(\d+)\s?mins?(?![a-z])", re.I),
+        _every_minutes,
+    ),
+    (re.compile(r"(?:every\s+hour|each\s+hour|hourly|qh)(?![a-z])", re.I), lambda m: "q1h"),
+    (re.compile(r"every\s+(\d+)\s+(days?|weeks?|months?|years?)(?![a-z])", re.I), _every),
+    (
+        re.compile(
+            r"(\d+|one|two|three|four|five|six|eight|twelve)\s*(?:times|x)\s*(?:daily|a\s+day|per\s+day|/\s*day|each\s+day)"
+            r"(?![a-z])|x\s?(\d+)\s+(?:daily|a\s+day|per\s+day)(?![a-z])",
+            re.I,
+        ),
+        _times_daily,
+    ),
+    (re.compile(r"thrice\s+(?:daily|a\s+day|per\s+day)(?![a-z])", re.I), lambda m: "three times daily"),
     (re.compile(r"(?:every\s+other\s+day|(?:on\s+)?alternate\s+days|qod)(?![a-z])", re.I), lambda m: "every other day"),
     (
         re.compile(r"(?:twice|two\s+times)\s+(?:daily|a\s+day|per\s+day)|b\.?i\.?d\.?(?![a-z])|bd(?![a-z])", re.I),
@@ -82,6 +125,7 @@ SCHEDULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     ),
     (re.compile(r"(?:(?:once\s+)?monthly|once\s+a\s+month|every\s+month)(?![a-z])", re.I), lambda m: "monthly"),
     (re.compile(r"(?:nightly|at\s+night|at\s+bedtime|qhs|nocte)(?![a-z])", re.I), lambda m: "nightly"),
+    # "once" is one administration: the same regimen as "a single dose" (the comparison treats them as one).
     (re.compile(r"(?:once|stat|one\s+time)(?![a-z])", re.I), lambda m: "once"),
 ]
 
@@ -100,6 +144,8 @@ def course_words(phrase: str) -> str:
         return "as a continuous infusion"
     if phrase == "indefinitely":
         return phrase
+    if phrase == "abrupt stop":
+        return "stopped abruptly"
     if phrase.startswith("taper"):
         return phrase.replace("taper", "tapered", 1)
     if phrase.startswith(("over ", "in ")) or phrase == "as needed":

@@ -66,6 +66,10 @@ PINT_UNITS: dict[str, str] = {
     "mmol": "millimole",
     "mEq": "milliequivalent",
 }
+# Units that are a dose only when written per body weight or surface ("1 kg/kg"): never a dose on their
+# own ("70 kg" is a weight), but an impossible amount the guardrail must read and block, not skip.
+PER_BODY_ONLY: dict[str, str] = {"kg": "kg", "kilogram": "kg", "kilograms": "kg", "l": "L", "litre": "L", "liter": "L"}
+PINT_UNITS |= {"kg": "kilogram", "L": "liter"}
 # Canonical mass units -> grams (a mixed range "500 mg - 1 g" is brought to one unit).
 MASS_IN_G: dict[str, Decimal] = {
     "g": Decimal(1),
@@ -73,7 +77,10 @@ MASS_IN_G: dict[str, Decimal] = {
     "mcg": Decimal("0.000001"),
     "ng": Decimal("1e-9"),
     "gr": Decimal("0.06479891"),
+    "kg": Decimal(1000),
 }
+# At or above these per kg of body weight (or per m²) no medicine is a dose: the amount is impossible.
+IMPOSSIBLE_PER_KG: dict[str, float] = {"gram": 100.0, "milliliter": 1000.0}
 # Units a dose is given *per* (body weight, body surface) and units of time: not dose units,
 # but a number after them is still a quantity, never a citation.
 BASIS_WORDS = frozenset({"kg", "m2"})

@@ -53,7 +53,8 @@ def test_every_evasion_is_flagged_with_the_reason(
     question: str, quote: Quote, codes: set[FlagCode], words: list[str]
 ) -> None:
     result = check(question, [quote])
-    assert result.guardrail.status is GuardrailStatus.WARN
+    # warn, or block for a tenfold slip or a course total ten times the guideline's (issue 21)
+    assert result.guardrail.status is not GuardrailStatus.PASS
     assert codes <= {flag.code for flag in result.guardrail.flags}
     messages = " ".join(flag.message for flag in result.guardrail.flags)
     for word in words:

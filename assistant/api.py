@@ -339,12 +339,8 @@ def create_app(
         with slot.lock:
             client = request.client.host if request.client else None
             answer = served.ask(
-                body.question,
-                body.k,
-                documents=body.documents,
-                conversation=slot.conversation,
-                client=client,
-                min_strength=body.min_strength,
+                body.question, body.k, documents=body.documents, conversation=slot.conversation,
+                client=client, min_strength=body.min_strength,
             )
         response.headers[CONVERSATION_ID] = conversation_id
         response.headers[CONVERSATION_STATUS] = status

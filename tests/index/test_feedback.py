@@ -13,15 +13,14 @@ from assistant.errors import IndexFolderError
 from assistant.evaluation.gold import load_gold
 from assistant.index.build import CARRIED_OVER
 from assistant.index.feedback import FEEDBACK_FILE, FeedbackRecord, append_feedback, read_feedback
-from assistant.index.owned import MARKER_FILE
+from assistant.index.owned import create_marked
 
 BUILD = "2026-12-07T01:00:00+00:00"
 
 
 def _owned(tmp_path):
     folder = tmp_path / "index"
-    folder.mkdir()
-    (folder / MARKER_FILE).write_text("", encoding="utf-8")
+    create_marked(folder)
     return folder
 
 

@@ -12,14 +12,13 @@ from typer.testing import CliRunner
 from assistant.cli import app
 from assistant.errors import AuditLogError
 from assistant.index import audit
-from assistant.index.owned import MARKER_FILE
+from assistant.index.owned import create_marked
 from assistant.settings import Settings
 
 
 def _owned_index(tmp_path: Path) -> Settings:
     index = tmp_path / "index"
-    index.mkdir()
-    (index / MARKER_FILE).write_text("", encoding="utf-8")
+    create_marked(index)
     return Settings(corpus_dir=tmp_path / "corpus", index_dir=index)
 
 

@@ -20,7 +20,8 @@ CUE_LABEL = "New answer ↓"
 CUE_ID = "ga-new-answer"
 MESSAGE = '[data-testid="stChatMessage"]'
 # How long the page keeps the newest question at the top while Streamlit finishes drawing (ms);
-# any wheel, touch or key from the reader stops it at once.
+# any wheel, touch, key or click from the reader stops it at once. After the hold, until the reader
+# does anything, the page is brought back if Streamlit's stick-to-the-end moves it to the end.
 HOLD_MS = 2500
 
 _SCRIPT = """
@@ -67,14 +68,37 @@ _SCRIPT = """
   if (turns < 1) return;
   let stopped = false;
   const stop = () => { stopped = true; };
-  ['wheel', 'touchstart', 'keydown'].forEach((name) => doc.addEventListener(name, stop, {once: true, capture: true}));
+  const inputs = ['wheel', 'touchstart', 'keydown', 'pointerdown'];
+  inputs.forEach((name) => doc.addEventListener(name, stop, {once: true, capture: true}));
+  const scroller = (element) => {
+    for (let node = element.parentElement; node; node = node.parentElement) {
+      const overflow = window.getComputedStyle(node).overflowY;
+      if ((overflow === 'auto' || overflow === 'scroll') && node.scrollHeight > node.clientHeight) return node;
+    }
+    return doc.scrollingElement;
+  };
+  // After the hold, until the reader does anything: Streamlit keeps a chat stuck to its end and may
+  // send the page there later; when it has, and the newest question is above the screen, bring it back.
+  const guard = () => {
+    if (stopped || window.__gaTurns !== turns) {
+      inputs.forEach((name) => doc.removeEventListener(name, stop, true));
+      return;
+    }
+    const target = question();
+    if (target && target.getBoundingClientRect().top < 0) {
+      const box = scroller(target);
+      if (box && box.scrollHeight - box.clientHeight - box.scrollTop < 2) target.scrollIntoView({block: 'start'});
+    }
+    update();
+    window.setTimeout(guard, 250);
+  };
   const started = Date.now();
   const hold = () => {
     const target = question();
     if (!stopped && target) target.scrollIntoView({block: 'start'});
     update();
     if (!stopped && Date.now() - started < __HOLD_MS__) window.setTimeout(hold, 100);
-    else ['wheel', 'touchstart', 'keydown'].forEach((name) => doc.removeEventListener(name, stop, true));
+    else guard();
   };
   window.setTimeout(hold, 50);
 })();

@@ -36,7 +36,7 @@ from assistant.present.text import (
     split_direct,
     trailing_labels,
 )
-from assistant.present.view import answer_view
+from assistant.present.view import alert_text, answer_view
 
 EXPORT_TITLE = "# Guideline assistant conversation"
 
@@ -130,7 +130,7 @@ def head_lines(answer: Answer, exclude: Iterable[str] = ()) -> list[str]:
     skip = set(exclude)
     head = [f"Answered as: {answer.asked_as}"] if answer.asked_as else []
     head += [answer.summary] if answer.summary and not answer.summary_withheld else []
-    return head + [note for note in answer.notes if note not in skip]
+    return head + [alert_text(note, answer.quotes) for note in answer.notes if note not in skip]
 
 
 def markdown(answer: Answer) -> str:

@@ -43,8 +43,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@echo "==> Installing the app into $(VENV)/ (first run only: about 5 minutes, PyTorch is the large part)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@echo "==> PyTorch: $(TORCH_SPEC)"
-	$(BIN)/python -m pip install --progress-bar on $(TORCH_SPEC)
+	@echo "==> PyTorch: $(TORCH_SPEC) (its own libraries come with the app's, from your usual package index)"
+	$(BIN)/python -m pip install --progress-bar on --no-deps --retries 1 --timeout 20 $(TORCH_SPEC)
 	@echo "==> The app and its libraries"
 	$(BIN)/python -m pip install --progress-bar on -c constraints.txt -e '.[test]'
 	touch $(STAMP)

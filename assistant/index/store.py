@@ -203,8 +203,9 @@ def load_index(settings: Settings, check_stale: bool = True) -> LoadedIndex:
         before = _folder_identity(settings.index_dir)
         try:
             return _load_once(settings, check_stale)
-        except (IndexCorrupt, StaleIndex, FileNotFoundError) as exc:
-            # A file missing mid-load is the same race: the folder it was in was just swapped away.
+        except (IndexCorrupt, StaleIndex, IndexFolderError, IndexMissing, FileNotFoundError) as exc:
+            # A file missing mid-load is the same race: the folder it was in was just swapped away (a marker
+            # or the whole folder read between a build's two renames looks absent for that instant).
             if attempt == LOAD_ATTEMPTS or _folder_identity(settings.index_dir) == before:
                 if isinstance(exc, FileNotFoundError):
                     raise IndexCorrupt(

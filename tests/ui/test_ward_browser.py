@@ -33,7 +33,7 @@ SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 # name, question, something the answer must show
 QUESTIONS = [
     ("dose-answer", "What IVIG dose is used in warm AIHA?", "1 g/kg"),
-    ("warning", "IVIG 2 g/kg daily for 5 days", "differs from the guideline"),
+    ("warning", "IVIG 2 g/kg daily for 5 days", "Course total too high"),  # 2 g/kg x 5 = 10x the single 1 g/kg
     ("calculation", "How much IVIG for a 70 kg patient?", "70 g"),
     ("follow-up", "and in children?", "follow-up to:"),
     ("two-guidelines", "Which antibiotic is offered for 5 days or 3 days?", "From 2 guidelines"),

@@ -291,14 +291,18 @@ def unsupported_doses(answer: Answer, corpus_keys: set[tuple[object, ...]]) -> l
     """Dose expressions in the answer's Markdown that no corpus statement states."""
     from assistant.guardrails.doses import parse_doses
     from assistant.present.inert import uninert
+    from assistant.present.view import alert_text
 
     text = uninert(answer.markdown)  # the characters as written, without the Markdown's escapes
     for flag in answer.guardrail.flags:
-        # Arithmetic from a corpus dose ("1 g/kg x 70 kg = 70 g") is derived, not invented.
-        if flag.code is FlagCode.CALCULATION and flag.text and flag.message in text:
+        # Arithmetic from a corpus dose ("1 g/kg x 70 kg = 70 g") is derived, not invented; the
+        # Markdown shows the message as an alert says it (guideline titles, no statement re-quoted).
+        shown = [message for message in (flag.message, alert_text(flag.message, answer.quotes)) if message in text]
+        if flag.code is FlagCode.CALCULATION and flag.text and shown:
             sources = parse_doses(flag.text)
             if sources and all(_dose_key(dose) in corpus_keys for dose in sources):
-                text = text.replace(flag.message, " ")
+                for message in shown:
+                    text = text.replace(message, " ")
     return [dose.text for dose in parse_doses(text) if _dose_key(dose) not in corpus_keys]
 
 

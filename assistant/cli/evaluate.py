@@ -280,6 +280,11 @@ def bench_command(
         )
     except AssistantError as exc:
         raise fail(exc) from None
+    _emit(report, out_file)
+
+
+def _emit(report: dict[str, Any], out_file: Path | None) -> None:
+    """A bench report as JSON on stdout, and into ``--out`` when given (both bench kinds print the same way)."""
     text = json.dumps(report, indent=2)
     if out_file is not None:
         out_file.parent.mkdir(parents=True, exist_ok=True)
@@ -308,11 +313,7 @@ def _bench_build(settings: Settings, sample: int, burner: bool, out_file: Path |
         )
     except AssistantError as exc:
         raise fail(exc) from None
-    text = json.dumps(report, indent=2)
-    if out_file is not None:
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        out_file.write_text(text + "\n", encoding="utf-8")
-    print(text)
+    _emit(report, out_file)
 
 
 @app.command("calibrate")
